@@ -1,0 +1,5 @@
+"""``python -m billcx``."""
+
+from billcx.cli import main
+
+main()

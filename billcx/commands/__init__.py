@@ -1,0 +1,1 @@
+"""Thin CLI adapters, one module per command group. Each defines ``register(app)``."""

@@ -1,0 +1,1 @@
+"""billcx render stage."""

@@ -1,0 +1,1 @@
+"""billcx segment stage."""
