@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from billcx.errors import UsageError
 from billcx.export import Format
+from billcx.shard import Shard
 
 # Tests and pipes get a fixed width; a terminal gets its own.
 _WIDTH = None if sys.stderr.isatty() else 100
@@ -76,14 +77,6 @@ def parse_date(value: str | None, *, option: str = "--as-of") -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{option}: expected a date as YYYY-MM-DD, found {value!r}") from None
-
-
-@dataclass(frozen=True)
-class Shard:
-    """``--shard I/N``: process only customers whose stable hash falls in shard I of N (0-based)."""
-
-    index: int
-    count: int
 
 
 def parse_shard(value: str | None) -> Shard | None:
