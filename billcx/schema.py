@@ -372,6 +372,8 @@ SCHEDULE = Table(
         Column("arm", Kind.CHOICE, "Experiment arm; holdout rows are not sent.", choices=ARMS,
                nullable=False),
         Column("reasons", Kind.LIST, "Codes with words: moved:holiday, merged:3-invoices, ..."),
+        Column("late_fee", Kind.MONEY, "Late fee included in amount_due, minor units (0 when none).",
+               default=0),
     ),
 )
 
