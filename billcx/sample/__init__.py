@@ -1,0 +1,1 @@
+"""Realistic synthetic billing exports for demos, tests and benchmarks (``billcx sample``)."""
