@@ -1,0 +1,112 @@
+"""Writing the send bundle: every file into a temporary folder, then one atomic swap.
+
+Layout::
+
+    BUNDLE/
+      manifest.jsonl      exact values, one JSON object per message (for programs)
+      manifest.csv        the same for people (spreadsheet-safe)
+      email/<key>.eml     one RFC 5322 file per email
+      letters/<key>.pdf   one PDF per letter
+      sms.csv             E.164 number, text, encoding, segments ...
+      push.csv            title, body, link per push notification
+      tasks.csv           hand-overs to a person
+      failures.csv        messages that could not be rendered, and why
+      SHA256SUMS          checksums of every other file (``sha256sum -c`` format), written last
+
+File names derive from message keys only (validated: letters, digits, ``.``, ``_``, ``-``), never
+from customer fields.  CSV files are formula-safe (billcx.export): a text cell starting with
+``= + - @`` gets an apostrophe, except the E.164 ``to`` column of sms.csv, which is validated as
+``+`` and digits and must reach gateways unchanged.  Instants are written as ``YYYY-MM-DDTHH:MM:SSZ``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+
+from billcx.atomic import atomic_dir
+from billcx.errors import UsageError
+from billcx.export import neutralise_formulas, to_csv_bytes
+from billcx.render.result import RenderResult
+from billcx.render.tables import FAILURES, TASKS
+from billcx.schema import MANIFEST
+
+BUNDLE_MARKER = "manifest.jsonl"
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _iso_instants(frame: pl.DataFrame) -> pl.DataFrame:
+    cols = [pl.col(n).dt.strftime(_ISO) for n, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+    return frame.with_columns(cols) if cols else frame
+
+
+def _jsonl(frame: pl.DataFrame) -> bytes:
+    lines = [json.dumps(row, ensure_ascii=False) for row in _iso_instants(frame).iter_rows(named=True)]
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
+def _csv(frame: pl.DataFrame, *, keep: tuple[str, ...] = ()) -> bytes:
+    buf = io.BytesIO()
+    neutralise_formulas(_iso_instants(frame), skip=keep).write_csv(buf)
+    return buf.getvalue()
+
+
+def _write(root: Path, rel: str, data: bytes, sums: dict[str, str]) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    sums[rel] = hashlib.sha256(data).hexdigest()
+
+
+def bundle_files(result: RenderResult) -> dict[str, bytes]:
+    """The bundle's table files (everything but the message bodies and SHA256SUMS), by path."""
+    return {
+        "manifest.jsonl": _jsonl(result.manifest),
+        "manifest.csv": to_csv_bytes(_iso_instants(result.manifest), table=MANIFEST),
+        "sms.csv": _csv(result.sms, keep=("to",)),
+        "push.csv": _csv(result.push),
+        "tasks.csv": to_csv_bytes(_iso_instants(result.tasks), table=TASKS),
+        "failures.csv": to_csv_bytes(result.failures, table=FAILURES),
+    }
+
+
+def write_bundle(result: RenderResult, out_dir: str | Path) -> Path:
+    """Write ``result`` as a bundle folder, replacing ``out_dir`` atomically.
+
+    Args:
+        result: what :func:`billcx.render.render` returned.
+        out_dir: the bundle folder; an earlier bundle there is replaced as a whole.
+
+    Returns:
+        The bundle path.
+
+    Raises:
+        UsageError: ``out_dir`` exists, is not empty and is not a billcx bundle (it is never
+            replaced: that would delete someone's files).
+    """
+    out = Path(out_dir)
+    if out.exists():
+        if not out.is_dir():
+            raise UsageError(f"{out}: exists and is not a folder", hint="choose a new --out folder")
+        if any(out.iterdir()) and not (out / BUNDLE_MARKER).is_file():
+            raise UsageError(f"{out}: folder is not empty and is not a billcx bundle; refusing to "
+                             "replace it", hint="choose a new or empty --out folder")
+    sums: dict[str, str] = {}
+    with atomic_dir(out) as tmp:
+        (tmp / "email").mkdir()
+        (tmp / "letters").mkdir()
+        for rel, data in result.bodies:
+            _write(tmp, rel, data, sums)
+        for rel, data in bundle_files(result).items():
+            _write(tmp, rel, data, sums)
+        lines = "".join(f"{sums[p]}  {p}\n" for p in sorted(sums))
+        _write(tmp, "SHA256SUMS", lines.encode("ascii"), {})
+    return out

@@ -1,0 +1,227 @@
+"""Template variables per message: one polars join for everything, then a lean dict per row.
+
+:func:`prepare` joins the schedule with the customers and the invoices it names (vectorised, once);
+:func:`build_context` turns one joined row into the variables a template sees.  Every formatted
+amount and date is written for the message's locale; integer minor units stay available beside the
+text (``amount_due_minor``) for templates that compare amounts.  The variables are documented in
+docs/render.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import polars as pl
+
+from billcx.money import exponent, is_currency, to_major
+from billcx.render.locales import formatter
+from billcx.render.settings import RenderSettings
+from billcx.schema import CUSTOMERS, INVOICES, SCHEDULE
+
+CUSTOMER_FIELDS = ("name", "email", "phone", "locale", "country", "region", "address_line1", "address_line2",
+                   "postal_code", "city")
+LINE_FIELDS = ("invoice_id", "issue_date", "due_date", "amount", "amount_paid", "currency", "status")
+NO_PAYMENT_KINDS = frozenset({"thank_you", "feedback"})
+_CLOSED = frozenset({"void", "written_off"})
+_C = "c_"  # prefix of customer columns in the joined frame (schedule has its own customer_id)
+
+
+class ContextError(ValueError):
+    """The data for a message is inconsistent (unknown customer, bad offer ...): it must fail."""
+
+
+def prepare(schedule: pl.DataFrame, customers: pl.LazyFrame, invoices: pl.LazyFrame) -> pl.DataFrame:
+    """Join each schedule row with its customer and its invoices (as a list of structs).
+
+    Args:
+        schedule: rows of the SCHEDULE contract to render (already filtered to what is rendered).
+        customers: the clean customers table.
+        invoices: the clean invoices table.
+
+    Returns:
+        The schedule columns in their order, then ``c_<field>`` customer columns (null when the
+        customer is unknown), ``c_found``, ``lines`` (invoices found, sorted by due date and id) and
+        ``missing_invoices``.
+    """
+    ids = schedule.select(SCHEDULE.key, "customer_id")
+    cust = (customers.select(CUSTOMERS.key, *CUSTOMER_FIELDS)
+            .join(ids.lazy().select("customer_id").unique(), on="customer_id", how="semi")
+            .rename({f: _C + f for f in CUSTOMER_FIELDS})
+            .with_columns(pl.lit(True).alias(_C + "found")))
+    wanted = schedule.select(SCHEDULE.key, pl.col("invoice_ids")).explode("invoice_ids") \
+        .rename({"invoice_ids": "invoice_id"}).drop_nulls("invoice_id")
+    inv = invoices.select(INVOICES.key, *LINE_FIELDS[1:]).join(
+        wanted.lazy().select("invoice_id").unique(), on="invoice_id", how="semi")
+    lines = (wanted.lazy().join(inv, on="invoice_id", how="left")
+             .group_by(SCHEDULE.key)
+             .agg(pl.struct(*LINE_FIELDS).filter(pl.col("currency").is_not_null())
+                  .sort_by(pl.col("due_date"), pl.col("invoice_id")).alias("lines"),
+                  pl.col("invoice_id").filter(pl.col("currency").is_null()).sort().alias("missing_invoices")))
+    return (schedule.lazy()
+            .join(cust, on="customer_id", how="left")
+            .join(lines, on=SCHEDULE.key, how="left")
+            .with_columns(pl.col(_C + "found").fill_null(False))
+            .sort(SCHEDULE.key)
+            .collect())
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def build_url(pattern: str, values: Mapping[str, str]) -> str:
+    """Fill a URL pattern, percent-encoding every value (``''`` when the pattern is empty)."""
+    if not pattern:
+        return ""
+    return pattern.format_map({k: quote(v, safe="") for k, v in values.items()})
+
+
+def _parse_offer(raw: str | None, amount_due: int, currency: str, fmt: Any) -> dict[str, Any] | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        offer = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ContextError(f"offer is not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(offer, dict):
+        raise ContextError("offer must be a JSON object")
+    kind = offer.get("type")
+    if kind == "payment_plan":
+        items = offer.get("instalments")
+        if not isinstance(items, list) or not items:
+            raise ContextError("payment_plan offer has no instalments")
+        out = []
+        for n, item in enumerate(items, 1):
+            try:
+                due = dt.date.fromisoformat(item["due"])
+                amount = item["amount"]
+            except (KeyError, TypeError, ValueError):
+                raise ContextError(f"instalment {n}: expected {{\"due\": \"YYYY-MM-DD\", \"amount\": "
+                                   f"minor units}}, found {item!r}") from None
+            if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+                raise ContextError(f"instalment {n}: amount must be a positive integer of minor units")
+            out.append({"number": n, "due": fmt.date(due), "due_short": fmt.date(due, "medium"),
+                        "due_iso": due.isoformat(), "amount": fmt.money(amount, currency),
+                        "amount_minor": amount})
+        total = sum(i["amount_minor"] for i in out)
+        if total != amount_due:
+            raise ContextError(f"payment_plan instalments add up to {total}, amount_due is {amount_due} "
+                               f"(minor units of {currency})")
+        if any(a["due_iso"] > b["due_iso"] for a, b in zip(out, out[1:], strict=False)):
+            raise ContextError("payment_plan instalments are not in date order")
+        return {"type": kind, "count": len(out), "instalments": out, "total": fmt.money(total, currency),
+                "total_minor": total}
+    if kind == "extension":
+        try:
+            new_due = dt.date.fromisoformat(offer["new_due"])
+        except (KeyError, TypeError, ValueError):
+            raise ContextError("extension offer needs \"new_due\": \"YYYY-MM-DD\"") from None
+        return {"type": kind, "new_due": fmt.date(new_due), "new_due_short": fmt.date(new_due, "medium"),
+                "new_due_iso": new_due.isoformat()}
+    raise ContextError(f"unknown offer type {kind!r}; expected payment_plan or extension")
+
+
+def _major(minor: int, currency: str) -> str:
+    if not is_currency(currency):
+        return str(minor)
+    return format(to_major(minor, currency), f".{exponent(currency)}f")
+
+
+def build_context(row: Mapping[str, Any], *, settings: RenderSettings, locale: str, language: str,
+                  opt_out_required: bool) -> dict[str, Any]:
+    """The template variables of one prepared row.
+
+    Args:
+        row: one row of :func:`prepare`'s frame, as a dict.
+        settings: render settings (company, URLs, opt-out wording).
+        locale: canonical BCP 47 tag to format amounts and dates in.
+        language: language folder of the templates used (chooses the opt-out wording).
+        opt_out_required: whether this channel must carry an opt-out line.
+
+    Returns:
+        The variables, documented in docs/render.md.
+
+    Raises:
+        ContextError: unknown customer or invoices, a bad offer, or a send time without offset.
+    """
+    key = row["message_key"]
+    if not row[_C + "found"]:
+        raise ContextError(f"customer {row['customer_id']} is not in the clean data")
+    if row["missing_invoices"]:
+        raise ContextError("invoices not in the clean data: " + ", ".join(row["missing_invoices"]))
+    fmt = formatter(locale)
+    currency = row["currency"] or ""
+    amount_due = row["amount_due"] if row["amount_due"] is not None else 0
+    if not currency and (amount_due or row["kind"] not in NO_PAYMENT_KINDS):
+        raise ContextError("currency is empty")
+    try:
+        local = dt.datetime.fromisoformat(row["send_at_local"])
+    except ValueError:
+        raise ContextError(f"send_at_local is not ISO 8601: {row['send_at_local']!r}") from None
+    send_date = local.date()
+    lines = row["lines"] or []
+    invoices = []
+    lines_total = 0
+    same_currency = True
+    for line in lines:
+        remaining = 0 if line["status"] in _CLOSED else line["amount"] - line["amount_paid"]
+        cur = line["currency"]
+        same_currency = same_currency and cur == currency
+        lines_total += remaining
+        invoices.append({
+            "id": line["invoice_id"], "issue_date": fmt.date(line["issue_date"]),
+            "due_date": fmt.date(line["due_date"]), "due_date_short": fmt.date(line["due_date"], "medium"),
+            "amount": fmt.money(line["amount"], cur), "remaining": fmt.money(remaining, cur),
+            "remaining_minor": remaining, "currency": cur, "is_credit": line["amount"] < 0,
+            "days_overdue": max((send_date - line["due_date"]).days, 0),
+        })
+    earliest = lines[0]["due_date"] if lines else None
+    values = {"customer_id": row["customer_id"], "message_key": key,
+              "invoice_ids": ",".join(row["invoice_ids"] or []), "currency": currency,
+              "amount": _major(amount_due, currency) if currency else "0", "kind": row["kind"]}
+    is_payment_request = row["kind"] not in NO_PAYMENT_KINDS
+    opt_out = settings.opt_out_text(language) if opt_out_required else ""
+    reasons = list(row["reasons"] or [])
+    amount_text = fmt.money(amount_due, currency) if currency else None
+    return {
+        "locale": locale,
+        "language": language,
+        "company": {"name": settings.company_name, "support_email": settings.support_email,
+                    "support_phone": settings.support_phone, "website": settings.website},
+        "customer": {"id": row["customer_id"], "name": _text(row[_C + "name"]),
+                     "email": row[_C + "email"], "phone": row[_C + "phone"],
+                     "country": row[_C + "country"], "city": _text(row[_C + "city"])},
+        "message": {"key": key, "kind": row["kind"], "step": row["step"], "ladder": row["ladder"],
+                    "channel": row["channel"], "tone": row["tone"], "reasons": reasons},
+        "kind": row["kind"],
+        "tone": row["tone"],
+        "reasons": reasons,
+        "send_date": fmt.date(send_date),
+        "send_date_short": fmt.date(send_date, "medium"),
+        "currency": currency,
+        "amount_due": amount_text,
+        "amount_due_minor": amount_due,
+        "due_date": fmt.date(earliest) if earliest is not None else None,
+        "due_date_short": fmt.date(earliest, "medium") if earliest is not None else None,
+        "days_overdue": max((send_date - earliest).days, 0) if earliest is not None else 0,
+        "invoices": invoices,
+        "invoice_count": len(invoices),
+        "invoice_list": ", ".join(i["id"] for i in invoices),
+        "show_lines": bool(invoices) and is_payment_request and same_currency and lines_total == amount_due,
+        "totals": [{"currency": currency, "amount": amount_text, "amount_minor": amount_due}]
+        if currency else [],
+        "offer": _parse_offer(row["offer"], amount_due, currency, fmt),
+        "is_payment_request": is_payment_request,
+        "pay_url": build_url(settings.pay_url, values),
+        "feedback_url": build_url(settings.feedback_url, values),
+        "manage_url": build_url(settings.manage_preferences_url, values),
+        "unsubscribe_url": build_url(settings.unsubscribe_url, values),
+        "opt_out": opt_out,
+    }

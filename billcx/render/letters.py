@@ -1,0 +1,158 @@
+"""Print-ready PDF letters with fpdf2.
+
+Why fpdf2: it is pure Python (no system libraries such as Cairo or Pango, unlike WeasyPrint), actively
+maintained, MIT/LGPL-licensed, small, writes PDF directly with embedded or core fonts, renders a
+simple HTML subset (paragraphs, bold, tables) so the letter body stays an editable template, and lets
+the creation date be fixed, so the same letter gives the same bytes.  ReportLab would also do but is
+larger and its open-source edition lags its commercial one.
+
+Fonts: the PDF core fonts (Helvetica) need no font file but only cover Windows-1252 (Latin-1 plus
+``€ Œ œ Š š Ž ž`` and typographic quotes).  Without ``settings.letter_font`` the text is transliterated
+(narrow no-break space -> no-break space, Unicode minus -> hyphen, ``Ł`` -> ``L``, accents outside
+cp1252 dropped); a character that still cannot be printed (Cyrillic, CJK ...) fails that letter with
+a hint to configure a Unicode TrueType font such as DejaVuSans.ttf.
+
+Layout (A4, DIN 5008 form B): sender block at the top, recipient address in the window of a C5/DL
+envelope (20 mm from the left, 45 mm from the top), date right-aligned, subject in bold, then the
+body from the ``_letter.html.j2`` layout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from fpdf import FPDF
+
+_TRANSLIT = str.maketrans({
+    "\u202f": "\u00a0", "\u2007": "\u00a0", "\u2009": " ", "\u200a": " ", "\u2212": "-", "\u2010": "-",
+    "\u2011": "-", "\u200b": "", "\u200e": "", "\u200f": "", "\u2060": "", "\ufeff": "",
+    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŀ": "L", "ŀ": "l",
+    "Ŋ": "N", "ŋ": "n", "Ŧ": "T", "ŧ": "t", "ĸ": "k", "ſ": "s",
+})
+
+
+class LetterFontError(ValueError):
+    """Text that the letter font cannot print."""
+
+
+def to_cp1252(text: str) -> str:
+    """Text printable with the PDF core fonts (Windows-1252), transliterating where it is safe.
+
+    Raises:
+        LetterFontError: characters without a safe Latin transliteration remain (their code points
+            are named, never the text).
+    """
+    text = text.translate(_TRANSLIT)
+    try:
+        text.encode("cp1252")
+        return text
+    except UnicodeEncodeError:
+        pass
+    out = []
+    bad: list[str] = []
+    for ch in text:
+        try:
+            ch.encode("cp1252")
+            out.append(ch)
+            continue
+        except UnicodeEncodeError:
+            pass
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        try:
+            base.encode("cp1252")
+        except UnicodeEncodeError:
+            base = ""
+        if base:
+            out.append(base)
+        else:
+            bad.append(f"U+{ord(ch):04X}")
+    if bad:
+        raise LetterFontError("letter text has characters the core PDF font cannot print ("
+                              + ", ".join(sorted(set(bad))[:5]) + "); set render.letter_font to a Unicode "
+                              "TrueType font such as DejaVuSans.ttf")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class LetterParts:
+    """What one letter says."""
+
+    sender: tuple[str, ...]
+    recipient: tuple[str, ...]  # name, address lines, postal code + city, country
+    date_line: str
+    subject: str
+    body_html: str
+    created: dt.datetime  # fixed creation date (the planned send instant)
+    author: str
+    language: str
+    reference: str
+
+
+@lru_cache(maxsize=8)
+def _font_files(path: str) -> dict[str, str]:
+    """Regular / bold / italic files for a TrueType font, bold found as ``<stem>-Bold.ttf`` if present."""
+    regular = Path(path)
+    if not regular.is_file():
+        raise LetterFontError(f"render.letter_font: {path} is not a file")
+    files = {"": str(regular)}
+    for style, suffixes in (("B", ("-Bold", "Bold", "-bold")), ("I", ("-Oblique", "-Italic")),
+                            ("BI", ("-BoldOblique", "-BoldItalic"))):
+        for suf in suffixes:
+            cand = regular.with_name(regular.stem + suf + regular.suffix)
+            if cand.is_file():
+                files[style] = str(cand)
+                break
+        else:
+            files[style] = files.get("B" if style == "BI" else "", str(regular))
+    return files
+
+
+def build_pdf(parts: LetterParts, *, font: Path | None = None) -> bytes:
+    """The letter as PDF bytes (deterministic for the same parts and font).
+
+    Raises:
+        LetterFontError: the text cannot be printed with the chosen font.
+    """
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_creation_date(parts.created)
+    pdf.set_margins(20, 20, 20)
+    pdf.set_auto_page_break(True, margin=20)
+    if font is not None:
+        for style, file in _font_files(str(font)).items():
+            pdf.add_font("letter", style, file)
+        family, clean = "letter", (lambda s: s)
+    else:
+        pdf.core_fonts_encoding = "cp1252"
+        family, clean = "helvetica", to_cp1252
+    subject = clean(parts.subject)
+    pdf.set_title(subject)
+    pdf.set_author(clean(parts.author))
+    pdf.set_creator("billcx")
+    pdf.set_subject(clean(parts.reference))
+    if parts.language:
+        pdf.set_lang(parts.language)
+    pdf.add_page()
+    pdf.set_font(family, size=9)
+    pdf.set_text_color(80, 80, 80)
+    pdf.set_xy(20, 15)
+    pdf.multi_cell(120, 4.2, clean("\n".join(parts.sender)))
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font(family, size=7)
+    pdf.set_xy(20, 45)
+    pdf.cell(85, 4, clean(" · ".join(parts.sender))[:95])
+    pdf.set_font(family, size=10.5)
+    pdf.set_xy(20, 51)
+    pdf.multi_cell(85, 5, clean("\n".join(line for line in parts.recipient if line)))
+    pdf.set_xy(20, 97)
+    pdf.cell(0, 5, clean(parts.date_line), align="R")
+    pdf.set_xy(20, 107)
+    pdf.set_font(family, "B", 12)
+    pdf.multi_cell(0, 6, subject)
+    pdf.ln(4)
+    pdf.set_font(family, size=10.5)
+    pdf.write_html(clean(parts.body_html))
+    return bytes(pdf.output())
