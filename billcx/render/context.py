@@ -159,6 +159,7 @@ def build_context(row: Mapping[str, Any], *, settings: RenderSettings, locale: s
     fmt = formatter(locale)
     currency = row["currency"] or ""
     amount_due = row["amount_due"] if row["amount_due"] is not None else 0
+    late_fee = row.get("late_fee") or 0
     if not currency and (amount_due or row["kind"] not in NO_PAYMENT_KINDS):
         raise ContextError("currency is empty")
     try:
@@ -214,7 +215,10 @@ def build_context(row: Mapping[str, Any], *, settings: RenderSettings, locale: s
         "invoices": invoices,
         "invoice_count": len(invoices),
         "invoice_list": ", ".join(i["id"] for i in invoices),
-        "show_lines": bool(invoices) and is_payment_request and same_currency and lines_total == amount_due,
+        "late_fee": fmt.money(late_fee, currency) if late_fee and currency else None,
+        "late_fee_minor": late_fee,
+        "show_lines": bool(invoices) and is_payment_request and same_currency
+        and lines_total + late_fee == amount_due,
         "totals": [{"currency": currency, "amount": amount_text, "amount_minor": amount_due}]
         if currency else [],
         "offer": _parse_offer(row["offer"], amount_due, currency, fmt),

@@ -41,7 +41,8 @@ _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "
 KNOWN_NAMES = frozenset({
     "locale", "language", "company", "customer", "message", "kind", "tone", "reasons", "send_date",
     "send_date_short", "currency", "amount_due", "amount_due_minor", "due_date", "due_date_short",
-    "days_overdue", "invoices", "invoice_count", "invoice_list", "show_lines", "totals", "offer",
+    "days_overdue", "late_fee", "late_fee_minor", "invoices", "invoice_count", "invoice_list",
+    "show_lines", "totals", "offer",
     "is_payment_request", "pay_url", "feedback_url", "manage_url", "unsubscribe_url", "opt_out",
     "subject", "body", "range", "dict", "lipsum", "cycler", "joiner", "namespace",
 })
@@ -161,10 +162,10 @@ def lint_templates(folder: str | Path | None = None, *,
                                     f"{settings.default_locale}/"))
         items.extend((lang, t) for t in ids if f"{lang}/{t}.j2" not in broken)
     if not items:
-        return sorted(set(findings))
+        return _collapse(findings)
     schedule, data = sample_inputs(items)
     strict = RenderSettings(**{**settings.__dict__, "template_fallback_to_kind": False})
-    renderer = Renderer(strict, pack.folder, keep_html=True, log_failures=False)
+    renderer = Renderer(strict, pack.folder, keep_html=True, log_failures=False, letters_pdf=False)
     renderer.pack = pack
     prepared = prepare(schedule, data.customers, data.invoices)
     for row in prepared.iter_rows(named=True):
@@ -191,4 +192,19 @@ def lint_templates(folder: str | Path | None = None, *,
             for problem in html_problems(out.html):
                 findings.append(Finding(f"{out.manifest['template'].split('/')[0]}/{layout}", None, "html",
                                         "error", f"rendered HTML {problem} (sample {key})"))
-    return sorted(set(findings))
+    return _collapse(findings)
+
+
+def _collapse(findings: list[Finding]) -> list[Finding]:
+    """One finding per (file, line, code): the first sample's message, with how many more hit it."""
+    groups: dict[tuple[str, int | None, str], list[Finding]] = {}
+    for f in sorted(set(findings)):
+        groups.setdefault((f.template, f.line, f.code), []).append(f)
+    out = []
+    for same in groups.values():
+        first = same[0]
+        if len(same) > 1:
+            first = Finding(first.template, first.line, first.code, first.severity,
+                            f"{first.message} and {len(same) - 1} more sample(s)")
+        out.append(first)
+    return out

@@ -31,7 +31,7 @@ from billcx.render.environment import (
     TemplateNotFound,
     describe_error,
 )
-from billcx.render.letters import LetterFontError, LetterParts, build_pdf
+from billcx.render.letters import LetterFontError, LetterParts, build_pdf, to_cp1252
 from billcx.render.locales import babel_locale, fallback_chain, format_locale
 from billcx.render.settings import RenderSettings
 
@@ -107,8 +107,9 @@ class Renderer:
     """Renders prepared rows with one template pack and one settings object."""
 
     def __init__(self, settings: RenderSettings, templates: Path | None = None, *,
-                 keep_html: bool = False, log_failures: bool = True) -> None:
+                 keep_html: bool = False, log_failures: bool = True, letters_pdf: bool = True) -> None:
         self.settings = settings
+        self.letters_pdf = letters_pdf
         self.keep_html = keep_html
         self.log_failures = log_failures
         self.pack = Pack(templates)
@@ -302,6 +303,11 @@ class Renderer:
         if not subject or not body:
             raise MessageError(f"{resolved.name}: the letter subject or body is empty", code="empty")
         html = resolved.layouts[0].render(ctx, subject=subject, body=body)
+        if not self.letters_pdf:  # lint: check printability without laying out a PDF
+            if self.settings.letter_font is None:
+                to_cp1252("\n".join((*recipient, subject, html)))
+            return Rendered(self._manifest(row, ctx, resolved, recipient=name, subject=subject, path="",
+                                           sha256="", size=0), html=html)
         data = build_pdf(LetterParts(
             sender=self.settings.letter_sender, recipient=recipient, date_line=ctx["send_date"],
             subject=subject, body_html=html, created=row["send_at_utc"], author=self.settings.company_name,

@@ -71,6 +71,8 @@ def sample_inputs(items: list[tuple[str, str]]) -> tuple[pl.DataFrame, CleanData
             lines = inv_by_cust[cid]
             due = sum(int(str(i["amount"])) for i in lines)
             paid_kind = kind in ("thank_you", "feedback")
+            fee = 2_500 if variant == "a" and kind in ("overdue", "final_notice") else 0
+            due += fee
             for channel in CHANNELS:
                 if channel == "letter" and variant == "b":
                     continue  # letters need a name for the address block
@@ -82,7 +84,8 @@ def sample_inputs(items: list[tuple[str, str]]) -> tuple[pl.DataFrame, CleanData
                         "kind": kind, "step": "lint", "ladder": "lint", "channel": channel,
                         "send_at_utc": _SEND, "send_at_local": "2026-11-03T10:30:00+01:00",
                         "timezone": "Europe/Paris", "template": template, "tone": tone,
-                        "offer": _offer(kind, due), "arm": "treatment", "reasons": ["lint:sample"]})
+                        "late_fee": fee, "offer": _offer(kind, due), "arm": "treatment",
+                        "reasons": ["lint:sample"]})
     schedule = SCHEDULE.conform(pl.DataFrame(rows, infer_schema_length=None))
     payments = pl.DataFrame(schema={"payment_id": pl.String, "customer_id": pl.String,
                                     "paid_at": pl.Datetime("us", "UTC"), "amount": pl.Int64,

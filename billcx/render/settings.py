@@ -19,7 +19,7 @@ URL_FIELDS = ("customer_id", "message_key", "invoice_ids", "currency", "amount",
 
 DEFAULT_SMS_OPT_OUT: dict[str, str] = {
     "en": "Reply STOP to opt out.",
-    "es": "Responde STOP para darte de baja.",
+    "es": "Responda STOP para darse de baja.",
     "fr": "Répondez STOP pour vous désabonner.",
     "de": "Antworten Sie STOP zum Abmelden.",
 }
