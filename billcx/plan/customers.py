@@ -1,0 +1,93 @@
+"""Per-customer facts the plan needs: segment, time zone, calendar, and the stale-data guard."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from billcx.errors import StaleDataError
+from billcx.plan.calendar import calendar_id
+from billcx.plan.policy import Policy
+from billcx.plan.tz import valid_zones
+from billcx.store import CleanData
+
+SEGMENT_DEFAULTS = {"treatment": "standard", "risk_tier": "medium", "value_tier": "medium"}
+
+
+def check_stale(data: CleanData, *, as_of: dt.date, max_lag_days: int, force: bool) -> str | None:
+    """Refuse to plan when payments stop well before invoices (customers who paid would be reminded).
+
+    Args:
+        data: the clean tables.
+        as_of: only data up to this date is considered.
+        max_lag_days: allowed gap between the latest invoice and the latest payment.
+        force: plan anyway; the finding is returned as a warning instead.
+
+    Returns:
+        A warning when the guard fired and ``force`` overrode it, else None.
+
+    Raises:
+        StaleDataError: the payments export ends more than ``max_lag_days`` before the invoices
+            export (or is empty while invoices exist) and ``force`` is false.
+    """
+    last_invoice = (data.invoices.filter(pl.col("issue_date") <= as_of)
+                    .select(pl.col("issue_date").max()).collect().item())
+    last_payment = (data.payments.filter(pl.col("paid_at").dt.date() <= as_of)
+                    .select(pl.col("paid_at").max().dt.date()).collect().item())
+    if last_invoice is None:
+        return None
+    if last_payment is None:
+        message = (f"the payments export has no payment up to {as_of} while invoices run to {last_invoice}; "
+                   "reminders would go to customers who have already paid")
+    elif (last_invoice - last_payment).days > max_lag_days:
+        message = (f"payments end on {last_payment} but invoices run to {last_invoice} "
+                   f"({(last_invoice - last_payment).days} days later, more than stale_after_days = "
+                   f"{max_lag_days}); reminders would go to customers who have already paid")
+    else:
+        return None
+    if force:
+        return f"stale data planned anyway (--force): {message}"
+    raise StaleDataError(message, hint="export payments up to the same date as invoices, or pass --force")
+
+
+def customer_facts(customers: pl.DataFrame, segments: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, list[str]]:
+    """Customers with their segment, resolved time zone and calendar id.
+
+    Args:
+        customers: the customers table.
+        segments: segment output (``customer_id, value_tier, risk_tier, late_probability, treatment``).
+        policy: for fallback time zones.
+
+    Returns:
+        ``(facts, warnings)``: facts has every customers column plus ``treatment, risk_tier, value_tier,
+        late_probability, segmented, tz, tz_reason, cal_id``.
+    """
+    seg = segments.select("customer_id", "value_tier", "risk_tier", "late_probability", "treatment").unique(
+        "customer_id", keep="first", maintain_order=True)
+    out = customers.join(seg, on="customer_id", how="left").with_columns(
+        segmented=pl.col("treatment").is_not_null(),
+        **{k: pl.col(k).fill_null(v) for k, v in SEGMENT_DEFAULTS.items()})
+    send = policy.send
+    candidates = out["timezone"].drop_nulls().unique().to_list()
+    candidates += list(send.country_timezones.values()) + [send.default_timezone]
+    valid = sorted(valid_zones(candidates))
+    country = pl.col("country").fill_null("").str.to_uppercase()
+    fallback = country.replace_strict({c.upper(): z for c, z in send.country_timezones.items()},
+                                      default=send.default_timezone, return_dtype=pl.String)
+    ok = pl.col("timezone").is_in(valid).fill_null(False)
+    out = out.with_columns(
+        tz=pl.when(ok).then(pl.col("timezone")).otherwise(fallback),
+        tz_reason=pl.when(ok).then(None).otherwise(pl.format(
+            "tz:assumed: {}; times are planned in {}",
+            pl.when(pl.col("timezone").is_null()).then(pl.lit("no time zone on file"))
+            .otherwise(pl.lit("the time zone on file is not a known IANA zone")),
+            fallback)),
+        cal_id=calendar_id(pl.col("country"), pl.col("region")),
+    )
+    warnings: list[str] = []
+    assumed = int(out["tz_reason"].is_not_null().sum())
+    if assumed:
+        warnings.append(f"{assumed} customer(s) without a valid time zone: planned in their country's "
+                        f"default zone or {send.default_timezone}")
+    return out, warnings

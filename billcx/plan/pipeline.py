@@ -1,0 +1,275 @@
+"""``plan``: open invoices and segments in, a dated and explained schedule out.
+
+The order of the stages matters and is documented in docs/plan.md:
+
+balances -> exclusions (disputes, no ladder, minimum balance) -> step expansion -> sent log, holds
+and catch-up -> weekend/holiday moves -> experiment arms -> late fees -> merge per customer-day ->
+do-not-contact and channel choice -> frequency cap -> offers -> send time and time zone -> keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+import polars as pl
+
+from billcx.errors import ConfigError, UsageError
+from billcx.plan import assemble
+from billcx.plan.balances import open_balances
+from billcx.plan.calendar import build_calendars, next_sendable
+from billcx.plan.caps import apply_caps
+from billcx.plan.catchup import resolve_timing
+from billcx.plan.channels import choose_channels, contactability
+from billcx.plan.customers import check_stale, customer_facts
+from billcx.plan.experiment import assign_arms
+from billcx.plan.ladders import expand_steps, select_ladder, step_tables
+from billcx.plan.lint import lint_policy
+from billcx.plan.merge import merge_messages
+from billcx.plan.offers import build_offers, late_fees
+from billcx.plan.policy import Policy, default_policy
+from billcx.plan.result import PlanResult
+from billcx.plan.sendtime import payment_histograms, send_minutes
+from billcx.plan.triggers import trigger_instances
+from billcx.plan.tz import local_datetime
+from billcx.money import major_expr
+from billcx.schema import SEGMENTS
+from billcx.store import CleanData
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[str, int, int], None]
+_STAGES = ("balances", "ladders", "timing", "merge", "channels", "caps", "send times", "schedule")
+
+
+def plan(data: CleanData, segments: pl.DataFrame, *, as_of: dt.date, policy: Policy | None = None,
+         holds: pl.DataFrame | None = None, sent: pl.DataFrame | None = None,
+         invoice_risk: pl.DataFrame | None = None, horizon_days: int = 30, for_date: dt.date | None = None,
+         force: bool = False, on_progress: ProgressFn | None = None) -> PlanResult:
+    """Plan every reminder, thank-you and hand-over from ``as_of`` for ``horizon_days`` local days.
+
+    Args:
+        data: the clean tables (``CleanData.load`` or ``CleanData.from_frames``).
+        segments: segment output, one row per customer (``billcx.schema.SEGMENTS``); customers without
+            a row are planned as ``standard`` with medium tiers and counted in the summary.
+        as_of: the date the plan is made on; payments after it are unknown.
+        policy: the reminder policy (default: :func:`default_policy`).
+        holds: optional holds (``billcx.plan.tables.HOLDS``; see :func:`billcx.plan.read_holds`).
+        sent: optional sent log (``billcx.plan.tables.SENT``; see :func:`billcx.plan.read_sent`).
+        invoice_risk: optional per-invoice scores (``billcx.schema.INVOICE_RISK``) for ladder rules.
+        horizon_days: number of local days planned, starting on ``as_of``.
+        for_date: plan only up to this local date and return only its sends (for a daily cron).
+        force: plan even when the stale-data guard fires.
+        on_progress: ``callback(stage, done, total)``.
+
+    Returns:
+        The schedule, the skipped rows and a summary.
+
+    Raises:
+        ConfigError: the policy has lint errors.
+        UsageError: ``horizon_days`` below 1 or ``for_date`` before ``as_of``.
+        StaleDataError: payments end well before invoices and ``force`` is false.
+    """
+    policy = policy if policy is not None else default_policy()
+    errors = [f for f in lint_policy(policy) if f.severity == "error"]
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"policy: {errors[0].path}: {errors[0].message}{more}",
+                          hint="run `billcx policy check` on the policy file")
+    if horizon_days < 1:
+        raise UsageError(f"--horizon: must be at least 1 day, found {horizon_days}")
+    if for_date is not None and for_date < as_of:
+        raise UsageError(f"--for-date {for_date} is before --as-of {as_of}")
+    window_end = for_date + dt.timedelta(days=1) if for_date is not None else as_of + dt.timedelta(days=horizon_days)
+    step = _progress(on_progress)
+
+    warnings: list[str] = []
+    stale = check_stale(data, as_of=as_of, max_lag_days=policy.stale_after_days, force=force)
+    if stale:
+        warnings.append(stale)
+        log.warning(stale)
+    segs = SEGMENTS.conform(segments) if segments is not None else SEGMENTS.empty()
+    cust, cust_warnings = customer_facts(data.customers.collect(), segs, policy)
+    warnings += cust_warnings
+    balances = open_balances(data.invoices, data.payments, as_of=as_of)
+    step("balances")
+
+    steps, money, minimums = step_tables(policy)
+    inv, skipped_inv = _invoices_with_ladders(balances, cust, invoice_risk, minimums, policy)
+    late_days = policy.catch_up.max_late_days
+    reach = _offset_reach(policy)
+    cals = build_calendars(cust["cal_id"].unique().to_list() + [""],
+                           as_of - dt.timedelta(days=late_days + 2 * reach + 30),
+                           window_end + dt.timedelta(days=policy.caps.max_defer_days + 2 * reach + 60),
+                           weekends=policy.send.weekends, holidays=policy.send.holidays)
+    warnings += list(cals.warnings)
+    inst = expand_steps(inv, steps, cals)
+    pays = _payments_local(data, cust, as_of=as_of,
+                           since=as_of - dt.timedelta(days=max(policy.send.history_days, late_days + 366)))
+    trig = trigger_instances(pays, balances, cust, steps, policy,
+                             earliest=as_of - dt.timedelta(days=late_days), window_end=window_end)
+    inst = _with_customer(pl.concat([inst.with_columns(trigger=pl.lit(False)), trig], how="diagonal_relaxed"),
+                          cust)
+    step("ladders")
+
+    sent_local = _sent_local(sent, cust, as_of=as_of)
+    inst = _with_holds(inst, balances, holds, as_of=as_of)
+    planned, skipped_timing = resolve_timing(inst, sent_local, as_of=as_of, window_end=window_end,
+                                             catch_up=policy.catch_up)
+    planned = next_sendable(planned, cals, date="send_date", cal="cal_id", out="date", reasons_out="_moves")
+    planned = planned.filter(pl.col("date").is_not_null(), pl.col("date") < window_end).with_columns(
+        reasons=pl.concat_list("reasons", "_moves")).drop("_moves")
+    shares = {name: lad.holdout_share for name, lad in policy.ladders.items()}
+    shares |= {t.name: t.holdout_share for t in policy.triggers}
+    planned = late_fees(assign_arms(planned, shares, salt=policy.experiment.salt), money)
+    step("timing")
+
+    msgs = merge_messages(planned).with_row_index("msg_id").with_columns(pl.col("msg_id").cast(pl.Int64))
+    msgs = msgs.join(cust.select("customer_id", "preferred_channel", "do_not_contact", "treatment", "country",
+                                 "tz", "tz_reason", "cal_id"), on="customer_id", how="left", maintain_order="left")
+    step("merge")
+
+    dnc = msgs.filter(pl.col("do_not_contact").fill_null(False))
+    msgs = msgs.filter(~pl.col("do_not_contact").fill_null(False))
+    contact = contactability(cust, data.events.collect() if data.events is not None else None, as_of=as_of,
+                             bounce_limit=policy.channels.bounce_limit)
+    msgs, no_channel = choose_channels(msgs, contact)
+    step("channels")
+
+    capped_in = msgs.filter(pl.col("family") != "task").with_columns(
+        prio=(pl.col("family") == "courtesy").cast(pl.Int64) * 100 + (20 - pl.col("strength")))
+    sent_days = (sent_local.filter(pl.col("channel").fill_null("") != "task").select("customer_id", date="sent_date")
+                 if sent_local is not None else pl.DataFrame(schema={"customer_id": pl.String, "date": pl.Date}))
+    accepted, capped = apply_caps(capped_in, sent_days, cals, policy.caps, window_end=window_end)
+    msgs = (msgs.join(accepted.rename({"date": "_cap_date"}), on="msg_id", how="left")
+            .filter((pl.col("family") == "task") | pl.col("_cap_date").is_not_null())
+            .with_columns(date=pl.coalesce("_cap_date", "date"),
+                          reasons=pl.concat_list("reasons", "cap_reason").list.drop_nulls())
+            .drop("_cap_date", "cap_reason"))
+    step("caps")
+
+    msgs = build_offers(msgs, money)
+    hist_cust, hist_seg = payment_histograms(pays, cust, as_of=as_of, history_days=policy.send.history_days)
+    minutes = send_minutes(msgs.select("msg_id", "customer_id", "treatment", "country", "date", "family",
+                                       timezone="tz"), hist_cust, hist_seg, policy)
+    msgs = msgs.join(minutes, on="msg_id", how="left")
+    step("send times")
+
+    msg_cols = ["customer_id", "invoice_ids", "currency", "ladder", "step", "date"]
+    dropped = [
+        dnc.select(msg_cols).with_columns(code=pl.lit("do-not-contact"),
+                                          reason=pl.lit("the customer is marked do_not_contact")),
+        no_channel.select(*msg_cols, "code", "reason"),
+        capped.join(capped_in.select("msg_id", *msg_cols), on="msg_id", how="inner").select(
+            *msg_cols, "code", "reason"),
+    ]
+    result = assemble.finish(
+        msgs, skipped_steps=[skipped_inv, skipped_timing], skipped_msgs=dropped, policy=policy, as_of=as_of,
+        window_end=window_end, for_date=for_date, open_invoices=balances.height,
+        unsegmented=_unsegmented(balances, cust), stale=stale is not None, warnings=warnings)
+    step("schedule")
+    return result
+
+
+def _progress(on_progress: ProgressFn | None) -> Callable[[str], None]:
+    done = [0]
+
+    def step(name: str) -> None:
+        done[0] += 1
+        log.debug("plan: %s done", name)
+        if on_progress is not None:
+            on_progress("plan: " + name, done[0], len(_STAGES))
+
+    return step
+
+
+def _offset_reach(policy: Policy) -> int:
+    """Largest total distance (days) a ladder's steps can reach from their anchors."""
+    reach = 0
+    for ladder in policy.ladders.values():
+        reach = max(reach, sum(abs(s.offset) for s in ladder.steps))
+    return max(reach, max((t.delay_days for t in policy.triggers), default=0))
+
+
+def _invoices_with_ladders(balances: pl.DataFrame, cust: pl.DataFrame, invoice_risk: pl.DataFrame | None,
+                           minimums: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, pl.DataFrame]:
+    inv = balances.join(cust.select("customer_id", "treatment", "risk_tier", "value_tier", "autopay",
+                                    cust_late=pl.col("late_probability"), cal_id="cal_id"),
+                        on="customer_id", how="left")
+    if invoice_risk is not None and invoice_risk.height:
+        inv = inv.join(invoice_risk.select("invoice_id", inv_late=pl.col("late_probability")), on="invoice_id",
+                       how="left")
+    else:
+        inv = inv.with_columns(inv_late=pl.lit(None, dtype=pl.Float64))
+    inv = inv.with_columns(
+        late_probability=pl.coalesce("inv_late", "cust_late"),
+        autopay=(pl.col("payment_method") == "direct_debit").fill_null(pl.col("autopay").fill_null(False)),
+        cal_id=pl.col("cal_id").fill_null(""),
+        treatment=pl.col("treatment").fill_null("standard"), risk_tier=pl.col("risk_tier").fill_null("medium"),
+        value_tier=pl.col("value_tier").fill_null("medium"),
+    ).with_columns(select_ladder(policy))
+    disputed = inv.filter(pl.col("disputed"))
+    inv = inv.filter(~pl.col("disputed"))
+    no_ladder = inv.filter(pl.col("ladder").is_null())
+    inv = inv.filter(pl.col("ladder").is_not_null())
+    totals = inv.group_by("customer_id", "currency").agg(_total=pl.col("balance").sum())
+    inv = (inv.join(totals, on=["customer_id", "currency"], how="left")
+           .join(minimums, on=["ladder", "currency"], how="left")
+           .with_columns(pl.col("min_balance").fill_null(1)))
+    below = inv.filter(pl.col("_total") < pl.col("min_balance"))
+    currencies = below["currency"].unique().to_list()
+    inv = inv.filter(pl.col("_total") >= pl.col("min_balance")).drop("_total", "min_balance")
+    cols = ["customer_id", "invoice_id", "currency", "ladder"]
+    skipped = pl.concat([
+        disputed.select(cols).with_columns(code=pl.lit("disputed"),
+                                           reason=pl.lit("the invoice is disputed; no reminders until resolved")),
+        no_ladder.select(cols).with_columns(code=pl.lit("no-ladder"),
+                                            reason=pl.lit("no policy rule matches this invoice")),
+        below.select(*cols, code=pl.lit("below-minimum"), reason=pl.format(
+            "the open balance of {} {} is below the ladder's minimum of {} {}",
+            major_expr("_total", "currency", currencies), pl.col("currency"),
+            major_expr("min_balance", "currency", currencies), pl.col("currency"))),
+    ], how="vertical_relaxed").with_columns(step=pl.lit(None, dtype=pl.String), date=pl.lit(None, dtype=pl.Date))
+    return inv, skipped
+
+
+def _with_customer(inst: pl.DataFrame, cust: pl.DataFrame) -> pl.DataFrame:
+    return inst.drop("cal_id", strict=False).join(cust.select("customer_id", "cal_id"), on="customer_id",
+                                                  how="left").with_columns(pl.col("cal_id").fill_null(""))
+
+
+def _with_holds(inst: pl.DataFrame, balances: pl.DataFrame, holds: pl.DataFrame | None, *,
+                as_of: dt.date) -> pl.DataFrame:
+    from billcx.plan.holds import hold_ends
+
+    ends = hold_ends(balances.select("invoice_id", "customer_id", "hold_until"), holds, as_of=as_of)
+    out = inst.join(ends, on="invoice_id", how="left")
+    # Holds pause collection, not courtesy: a thank-you is still welcome during a promise to pay.
+    courtesy = pl.col("family") == "courtesy"
+    return out.with_columns(hold_end=pl.when(courtesy).then(None).otherwise(pl.col("hold_end")),
+                            hold_reason=pl.when(courtesy).then(None).otherwise(pl.col("hold_reason")))
+
+
+def _payments_local(data: CleanData, cust: pl.DataFrame, *, as_of: dt.date, since: dt.date) -> pl.DataFrame:
+    pays = (data.payments.filter(pl.col("paid_at").dt.date() <= as_of, pl.col("paid_at").dt.date() >= since)
+            .select("payment_id", "customer_id", "invoice_id", "paid_at", "currency", "status").collect())
+    pays = pays.join(cust.select("customer_id", "tz"), on="customer_id", how="inner")
+    pays = local_datetime(pays, instant="paid_at", tz="tz", out="local_dt")
+    return pays.with_columns(local_date=pl.col("local_dt").dt.date())
+
+
+def _sent_local(sent: pl.DataFrame | None, cust: pl.DataFrame, *, as_of: dt.date) -> pl.DataFrame | None:
+    if sent is None:
+        return None
+    from billcx.plan.tables import SENT
+
+    s = SENT.conform(sent).join(cust.select("customer_id", "tz"), on="customer_id", how="left").with_columns(
+        pl.col("tz").fill_null("UTC"))
+    s = local_datetime(s, instant="sent_at", tz="tz", out="_local")
+    return s.with_columns(sent_date=pl.col("_local").dt.date()).filter(pl.col("sent_date") <= as_of).drop("_local")
+
+
+def _unsegmented(balances: pl.DataFrame, cust: pl.DataFrame) -> int:
+    ids = balances.select("customer_id").unique()
+    return ids.join(cust.filter(~pl.col("segmented")).select("customer_id"), on="customer_id", how="semi").height

@@ -1,0 +1,119 @@
+"""Time-zone conversions, vectorised per zone, with an explicit rule for DST gaps and folds.
+
+polars converts a whole column to one zone at a time, so frames are partitioned by zone (a few
+hundred at most), converted, and put back in their original order.
+
+DST rule (see ``SendTime.dst_gap`` / ``dst_fold``):
+
+* gap (spring forward, the local time does not exist): ``shift`` reads the wall-clock time with the
+  offset in force before the jump, so 02:30 on a day clocks go 02:00 -> 03:00 becomes 03:30;
+  ``transition`` sends at the first instant after the jump (03:00).
+* fold (fall back, the local time occurs twice): ``earliest`` (the first occurrence, still on summer
+  time) or ``latest``.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Literal
+
+import polars as pl
+
+from billcx.schema import UTC_INSTANT
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S%:z"
+_LOOKBACK = pl.duration(hours=3)  # longer than any DST gap, shorter than the time between transitions
+
+
+def valid_zones(zones: list[str]) -> set[str]:
+    """The subset of ``zones`` that are IANA zones this machine (and polars) knows."""
+    ok: set[str] = set()
+    for z in zones:
+        if not z:
+            continue
+        try:
+            zoneinfo.ZoneInfo(z)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            continue
+        try:
+            pl.select(pl.lit(0).cast(pl.Datetime("us")).dt.replace_time_zone(z))
+        except pl.exceptions.PolarsError:
+            continue
+        ok.add(z)
+    return ok
+
+
+def _by_zone(frame: pl.DataFrame, tz: str) -> list[tuple[str, pl.DataFrame]]:
+    parts = frame.with_row_index("_tz_row").partition_by(tz, as_dict=True, maintain_order=True)
+    return sorted(((str(k[0]), v) for k, v in parts.items()), key=lambda kv: kv[0])
+
+
+def local_datetime(frame: pl.DataFrame, *, instant: str, tz: str, out: str) -> pl.DataFrame:
+    """Add ``out``: the UTC instant ``frame[instant]`` as a naive local datetime in ``frame[tz]``."""
+    if frame.is_empty():
+        return frame.with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias(out))
+    pieces = [part.with_columns(pl.col(instant).dt.convert_time_zone(zone).dt.replace_time_zone(None).alias(out))
+              for zone, part in _by_zone(frame, tz)]
+    return pl.concat(pieces).sort("_tz_row").drop("_tz_row")
+
+
+def localize(frame: pl.DataFrame, *, date: str, minute: str, tz: str,
+             gap: Literal["shift", "transition"] = "shift",
+             fold: Literal["earliest", "latest"] = "earliest") -> pl.DataFrame:
+    """Turn a local date and minute of day into instants, applying the DST rule.
+
+    Args:
+        frame: rows with a ``date`` (pl.Date), a ``minute`` after local midnight and a zone ``tz``.
+        date: local date column.
+        minute: minutes after local midnight.
+        tz: IANA zone column (must be valid; see :func:`valid_zones`).
+        gap: rule for local times that do not exist.
+        fold: rule for local times that occur twice.
+
+    Returns:
+        ``frame`` with ``send_at_utc`` (Datetime UTC), ``send_at_local`` (ISO 8601 text with the
+        offset) and ``dst_reason`` (a reason string or null), in the original row order.
+    """
+    out_schema = {"send_at_utc": UTC_INSTANT, "send_at_local": pl.String, "dst_reason": pl.String}
+    if frame.is_empty():
+        return frame.with_columns([pl.lit(None, dtype=d).alias(n) for n, d in out_schema.items()])
+    pieces = []
+    for zone, part in _by_zone(frame, tz):
+        naive = pl.col(date).cast(pl.Datetime("us")) + pl.duration(minutes=pl.col(minute))
+        first = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+        last = naive.dt.replace_time_zone(zone, ambiguous="latest", non_existent="null")
+        # Read a nonexistent time with the offset before the jump (zoneinfo's fold=0 semantics).
+        shifted = (naive - _LOOKBACK).dt.replace_time_zone(zone, ambiguous="earliest",
+                                                          non_existent="null") + _LOOKBACK
+        if gap == "shift":
+            gap_instant = shifted
+        else:
+            # First valid wall time after the jump: transitions happen on a whole or half hour, so try
+            # the following half hours until one exists.
+            base = naive.dt.truncate("30m")
+            gap_instant = pl.coalesce([
+                (base + pl.duration(minutes=30 * k)).dt.replace_time_zone(zone, ambiguous="earliest",
+                                                                          non_existent="null")
+                for k in range(1, 7)])
+        chosen = (pl.when(first.is_null()).then(gap_instant)
+                  .otherwise(first if fold == "earliest" else last))
+        part = part.with_columns(_aware=chosen, _is_gap=first.is_null(), _is_fold=first != last)
+        wall = naive.dt.strftime("%H:%M")
+        day = pl.col(date).dt.strftime("%Y-%m-%d")
+        reason = (
+            pl.when(pl.col("_is_gap"))
+            .then(pl.format(f"dst:gap: {{}} does not exist on {{}} in {zone} (clocks spring forward); "
+                            f"sent at {{}}", wall, day, pl.col("_aware").dt.strftime("%H:%M%:z")))
+            .when(pl.col("_is_fold"))
+            .then(pl.format(f"dst:fold: {{}} occurs twice on {{}} in {zone} (clocks fall back); sent at the "
+                            f"{fold} occurrence ({{}})", wall, day, pl.col("_aware").dt.strftime("%H:%M%:z")))
+            .otherwise(None)
+        )
+        pieces.append(part.with_columns(
+            send_at_utc=pl.col("_aware").dt.convert_time_zone("UTC"),
+            send_at_local=pl.col("_aware").dt.to_string(LOCAL_FORMAT),
+            dst_reason=reason,
+        ).drop("_aware", "_is_gap", "_is_fold"))
+    return pl.concat(pieces).sort("_tz_row").drop("_tz_row").with_columns(
+        [pl.col(n).cast(d) for n, d in out_schema.items()])
+
