@@ -104,6 +104,7 @@ def resolve_timing(inst: pl.DataFrame, sent: pl.DataFrame | None, *, as_of: dt.d
     eligible_past = have_log and catch_up.enabled
     missed = missed.filter((pl.col("planned_date") >= as_of) | pl.lit(eligible_past))
     held = pl.col("hold_end").is_not_null() & (pl.col("planned_date") < pl.col("hold_end"))
+    hold_words = pl.format("invoice on hold until {} ({})", pl.col("hold_end"), pl.col("hold_reason"))
     too_old = pl.col("planned_date") < pl.col("_earliest") - pl.duration(days=catch_up.max_late_days)
     missed = missed.with_columns(_old=too_old | pl.lit(not catch_up.enabled))
     group = ["customer_id", "invoice_id", "ladder"]
@@ -113,14 +114,16 @@ def resolve_timing(inst: pl.DataFrame, sent: pl.DataFrame | None, *, as_of: dt.d
     chosen = ranked.filter(pl.col("_rank") == 0)
     superseded = ranked.filter(pl.col("_rank") > 0)
     old = missed.filter(pl.col("_old"))
-    hold_words = pl.format("invoice on hold until {} ({})", pl.col("hold_end"), pl.col("hold_reason"))
     skipped.append(_skip(old.filter(held), "held",
                          pl.format("{}; step {} planned for {} is not sent", hold_words, pl.col("step"),
                                    pl.col("planned_date"))))
     skipped.append(_skip(old.filter(~held), "catch-up:too-late",
                          pl.format("step {} planned for {} was not sent and is more than {} days late",
                                    pl.col("step"), pl.col("planned_date"), pl.lit(catch_up.max_late_days))))
-    skipped.append(_skip(superseded, "catch-up:superseded",
+    skipped.append(_skip(superseded.filter(held), "held",
+                         pl.format("{}; step {} planned for {} is not sent (the latest held step is sent when "
+                                   "the hold ends)", hold_words, pl.col("step"), pl.col("planned_date"))))
+    skipped.append(_skip(superseded.filter(~held), "catch-up:superseded",
                          pl.format("step {} planned for {} was missed; only the latest missed step is sent",
                                    pl.col("step"), pl.col("planned_date"))))
     chosen = chosen.with_columns(

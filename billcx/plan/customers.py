@@ -29,17 +29,21 @@ def check_stale(data: CleanData, *, as_of: dt.date, max_lag_days: int, force: bo
 
     Raises:
         StaleDataError: the payments export ends more than ``max_lag_days`` before the invoices
-            export (or is empty while invoices exist) and ``force`` is false.
+            export (or is empty while invoices span more than that) and ``force`` is false.
     """
-    last_invoice = (data.invoices.filter(pl.col("issue_date") <= as_of)
-                    .select(pl.col("issue_date").max()).collect().item())
+    first_invoice, last_invoice = (data.invoices.filter(pl.col("issue_date") <= as_of)
+                                   .select(pl.col("issue_date").min().alias("first"), pl.col("issue_date").max().alias("last"))
+                                   .collect().row(0))
     last_payment = (data.payments.filter(pl.col("paid_at").dt.date() <= as_of)
                     .select(pl.col("paid_at").max().dt.date()).collect().item())
     if last_invoice is None:
         return None
     if last_payment is None:
-        message = (f"the payments export has no payment up to {as_of} while invoices run to {last_invoice}; "
-                   "reminders would go to customers who have already paid")
+        # No payment at all is only suspicious once invoices span more than the allowed lag.
+        if (last_invoice - first_invoice).days <= max_lag_days:
+            return None
+        message = (f"the payments export has no payment up to {as_of} while invoices run from {first_invoice} "
+                   f"to {last_invoice}; reminders would go to customers who have already paid")
     elif (last_invoice - last_payment).days > max_lag_days:
         message = (f"payments end on {last_payment} but invoices run to {last_invoice} "
                    f"({(last_invoice - last_payment).days} days later, more than stale_after_days = "
