@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import string
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -76,11 +79,23 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+_URL_SAFE = re.compile(r"^[A-Za-z0-9_.~-]*$")
+
+
+def _quote(value: str) -> str:
+    return value if _URL_SAFE.match(value) else quote(value, safe="")
+
+
+@lru_cache(maxsize=64)
+def _fields(pattern: str) -> tuple[str, ...]:
+    return tuple(f for _, f, _, _ in string.Formatter().parse(pattern) if f)
+
+
 def build_url(pattern: str, values: Mapping[str, str]) -> str:
-    """Fill a URL pattern, percent-encoding every value (``''`` when the pattern is empty)."""
+    """Fill a URL pattern, percent-encoding the values it uses (``''`` when the pattern is empty)."""
     if not pattern:
         return ""
-    return pattern.format_map({k: quote(v, safe="") for k, v in values.items()})
+    return pattern.format_map({k: _quote(values[k]) for k in _fields(pattern)})
 
 
 def _parse_offer(raw: str | None, amount_due: int, currency: str, fmt: Any) -> dict[str, Any] | None:

@@ -24,6 +24,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from email.utils import format_datetime
+from functools import lru_cache
 
 MAX_LINE = 78
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
@@ -108,16 +109,19 @@ def _fold(name: str, tokens: list[str]) -> str:
 
 def header(name: str, value: str) -> str:
     """An unstructured header line (Subject, X-...): folded, RFC 2047-encoded when not ASCII."""
-    value = _CONTROL.sub(" ", value).strip()
+    value = (value if value.isprintable() else _CONTROL.sub(" ", value)).strip()
     if value.isascii():
-        return _fold(name, value.split(" ") if value else [""])
+        if len(name) + 2 + len(value) <= MAX_LINE:
+            return f"{name}: {value}\r\n"
+        return _fold(name, value.split(" "))
     return _fold(name, _encoded_words(value, MAX_LINE - len(name) - 2))
 
 
 def address_header(name: str, display: str | None, address: str) -> str:
     """``To: "Name" <addr>`` with the display name quoted or encoded as needed."""
     addr = ascii_address(address)
-    display = _CONTROL.sub(" ", display or "").strip()
+    display = display or ""
+    display = (display if display.isprintable() else _CONTROL.sub(" ", display)).strip()
     if not display:
         return _fold(name, [addr])
     if display.isascii():
@@ -144,6 +148,16 @@ def boundary(message_key: str) -> str:
     return "=_billcx_" + hashlib.sha256(b"boundary\x00" + message_key.encode()).hexdigest()[:32]
 
 
+@lru_cache(maxsize=4096)
+def _date_header(when: dt.datetime) -> str:
+    return header("Date", format_datetime(when))
+
+
+@lru_cache(maxsize=16)
+def _from_header(name: str, address: str) -> str:
+    return address_header("From", name, address)
+
+
 def build_eml(parts: EmailParts) -> bytes:
     """The complete ``.eml`` file (CRLF, folded headers, quoted-printable parts).
 
@@ -152,8 +166,8 @@ def build_eml(parts: EmailParts) -> bytes:
     """
     bnd = boundary(parts.message_key)
     head = [
-        header("Date", format_datetime(parts.date)),
-        address_header("From", parts.from_name, parts.from_address),
+        _date_header(parts.date),
+        _from_header(parts.from_name, parts.from_address),
         address_header("To", parts.to_name, parts.to_address),
     ]
     if parts.reply_to:

@@ -25,11 +25,13 @@ from billcx.render.context import _C, ContextError, build_context
 from billcx.render.email import AddressError, EmailParts, build_eml
 from billcx.render.environment import (
     REQUIRED_MACROS,
+    MessageModule,
     MissingValueError,
     Pack,
     Resolved,
     TemplateNotFound,
     describe_error,
+    render_shared,
 )
 from billcx.render.letters import LetterFontError, LetterParts, build_pdf, to_cp1252
 from billcx.render.locales import babel_locale, fallback_chain, format_locale
@@ -112,7 +114,7 @@ class Renderer:
         self.letters_pdf = letters_pdf
         self.keep_html = keep_html
         self.log_failures = log_failures
-        self.pack = Pack(templates)
+        self.pack = Pack.cached(templates)
         self._chains: dict[str | None, tuple[str, ...]] = {}
         self._locales: dict[tuple[str | None, str], str] = {}
 
@@ -191,10 +193,11 @@ class Renderer:
             logger.warning("message %s (template %s) failed: %s", row["message_key"], template, error)
         return Failure(row["message_key"], row["customer_id"], row["channel"], template, code, error)
 
-    def _module(self, resolved: Resolved, ctx: dict[str, Any]) -> Any:
-        module = resolved.message.make_module(ctx)
+    def _module(self, resolved: Resolved, ctx: dict[str, Any]) -> MessageModule:
+        ctx.update(self.pack.env.globals)
+        module = MessageModule(resolved.message, ctx)
         for name in REQUIRED_MACROS:
-            if not callable(getattr(module, name, None)):
+            if not module.has(name):
                 raise MessageError(f"{resolved.name}.j2: no macro '{name}' (every message template "
                                    f"defines {', '.join(REQUIRED_MACROS)})", code="missing-macro")
         return module
@@ -214,14 +217,15 @@ class Renderer:
         if not address:
             raise MessageError("customer has no email address", code="recipient")
         module = self._module(resolved, ctx)
-        subject = one_line(module.subject())
-        body = clean_text(module.body())
+        subject = one_line(module.part("subject"))
+        body = clean_text(module.part("body"))
         if not subject or not body:
             raise MessageError(f"{resolved.name}: the {'subject' if not subject else 'body'} is empty",
                                code="empty")
         text_tpl, html_tpl = resolved.layouts
-        text = clean_text(text_tpl.render(ctx, subject=subject, body=body)) + "\n"
-        html = html_tpl.render(ctx, subject=subject, body=body).strip() + "\n"
+        ctx["subject"], ctx["body"] = subject, body
+        text = clean_text(render_shared(text_tpl, ctx)) + "\n"
+        html = render_shared(html_tpl, ctx).strip() + "\n"
         if row["channel"] in self.settings.opt_out_channels:
             links = [u for u in (ctx["manage_url"], ctx["unsubscribe_url"]) if u]
             for part, content in (("text", text), ("HTML", html.replace("&amp;", "&"))):
@@ -251,7 +255,7 @@ class Renderer:
             raise MessageError("customer has no mobile number in E.164 (+ and 7-15 digits)",
                                code="recipient")
         module = self._module(resolved, ctx)
-        msg = smslib.prepare(module.sms(), fallback_to_gsm=self.settings.sms_gsm_fallback)
+        msg = smslib.prepare(module.part("sms"), fallback_to_gsm=self.settings.sms_gsm_fallback)
         if not msg.text:
             raise MessageError(f"{resolved.name}: the SMS text is empty", code="empty")
         if msg.text.startswith(FORMULA_TRIGGERS):
@@ -272,9 +276,8 @@ class Renderer:
 
     def _push(self, row: dict[str, Any], ctx: dict[str, Any], resolved: Resolved) -> Rendered:
         module = self._module(resolved, ctx)
-        title = one_line(module.subject())
-        maker = getattr(module, "push", None)
-        body = smslib.normalise(maker() if callable(maker) else module.sms())
+        title = one_line(module.part("subject"))
+        body = smslib.normalise(module.part("push" if module.has("push") else "sms"))
         if not title or not body:
             raise MessageError(f"{resolved.name}: the push title or text is empty", code="empty")
         url = ctx["pay_url"] if ctx["is_payment_request"] else None
@@ -298,11 +301,12 @@ class Renderer:
         recipient = (name, line1, _one(row[_C + "address_line2"]) or "", town,
                      country_name.upper() if country_name else "")
         module = self._module(resolved, ctx)
-        subject = one_line(module.subject())
-        body = clean_text(module.body())
+        subject = one_line(module.part("subject"))
+        body = clean_text(module.part("body"))
         if not subject or not body:
             raise MessageError(f"{resolved.name}: the letter subject or body is empty", code="empty")
-        html = resolved.layouts[0].render(ctx, subject=subject, body=body)
+        ctx["subject"], ctx["body"] = subject, body
+        html = render_shared(resolved.layouts[0], ctx)
         if not self.letters_pdf:  # lint: check printability without laying out a PDF
             if self.settings.letter_font is None:
                 to_cp1252("\n".join((*recipient, subject, html)))
