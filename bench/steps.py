@@ -1,0 +1,286 @@
+"""One benchmark step, run in its own process: ``python -m bench.steps STEP --json OUT [paths]``.
+
+The runner (:mod:`bench.run`) starts one of these per step and measures the process from outside
+(wall, CPU, peak memory).  Inside, the step imports what it needs first and then times only the
+work (the library call and writing its output), so both "as a command would cost" and "what the
+library itself costs" are reported.  Stages are called through their public library functions,
+exactly as their CLI commands call them.
+
+A stage whose public entry point does not exist yet is reported as ``not_available`` with the
+import error, never faked.  The step writes its JSON result even when the work fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as ``python bench/steps.py``
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+@dataclass(frozen=True)
+class StepPaths:
+    """Where a step reads and writes.
+
+    Attributes:
+        csv: the dataset's CSV exports (ingest input).
+        clean: the clean folder the later stages read (ingest's output, or the Parquet exports).
+        work: the run's work folder; each stage writes into ``work/<stage>``.
+        as_of: the as-of date all stages and baselines use.
+        render_workers: processes the render stage may use.
+    """
+
+    csv: Path
+    clean: Path
+    work: Path
+    as_of: dt.date
+    render_workers: int
+
+
+class NotAvailable(Exception):
+    """The stage's public entry point is missing (the stage has not landed yet)."""
+
+
+def _cpu() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # render worker processes
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class Clock:
+    """Times the work of a step, and the sub-steps a stage reports through ``on_progress``."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.cpu_started = 0.0
+        self.marks: list[dict[str, Any]] = []
+        self.stopped: tuple[float, float] | None = None
+
+    def start(self) -> None:
+        """Start timing (after imports)."""
+        self.started = time.perf_counter()
+        self.cpu_started = _cpu()
+
+    def mark(self, name: str) -> None:
+        """Record that ``name`` finished now."""
+        self.marks.append({"name": name, "at_s": round(time.perf_counter() - self.started, 4)})
+
+    def progress(self, names: tuple[str, ...] | None) -> Callable[[str, int, int], None]:
+        """An ``on_progress(task, done, total)`` callback marking each finished sub-step."""
+        def callback(task: str, done: int, total: int) -> None:
+            label = names[done - 1] if names and 0 < done <= len(names) else f"{task} {done}/{total}"
+            self.mark(label)
+        return callback
+
+    def stop(self) -> None:
+        """Stop timing: what follows (e.g. saving a result for a check) is not part of the measure."""
+        self.stopped = self.elapsed()
+
+    def elapsed(self) -> tuple[float, float]:
+        """(wall, CPU) seconds from :meth:`start` to :meth:`stop` (or to now)."""
+        if self.stopped is not None:
+            return self.stopped
+        return time.perf_counter() - self.started, _cpu() - self.cpu_started
+
+
+def _need(module: str, *names: str) -> list[Any]:
+    """Import ``names`` from ``module`` or raise NotAvailable."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+        return [getattr(mod, n) for n in names]
+    except (ImportError, AttributeError) as exc:
+        raise NotAvailable(f"{module}: {type(exc).__name__}: {exc}") from None
+
+
+def step_ingest(paths: StepPaths, clock: Clock) -> dict[str, Any]:
+    """CSV exports -> clean folder, through ``billcx.ingest.ingest``."""
+    ingest, write_ingest = _need("billcx.ingest", "ingest", "write_ingest")
+    out = paths.work / "clean"
+    clock.start()
+    result = ingest(paths.csv)
+    clock.mark("ingest")
+    write_ingest(result, out)
+    clock.mark("write")
+    return {"out": str(out), "report": _brief(getattr(result, "counts", None))}
+
+
+def step_segment(paths: StepPaths, clock: Clock) -> dict[str, Any]:
+    """Clean folder -> segment outputs, through ``billcx.segment.segment``."""
+    segment, write_segment = _need("billcx.segment", "segment", "write_segment")
+    from billcx.store import CleanData
+
+    names = _need("billcx.segment.pipeline", "_STEPS")[0] if _has("billcx.segment.pipeline", "_STEPS") else None
+    out = paths.work / "segments"
+    clock.start()
+    result = segment(CleanData.load(paths.clean), as_of=paths.as_of, on_progress=clock.progress(names))
+    write_segment(result, out)
+    clock.mark("write")
+    return {"out": str(out), "customers": result.customers.height, "open_invoices": result.invoice_risk.height,
+            "risk_method": result.model_report.get("risk", {}).get("method"), "warnings": list(result.warnings)}
+
+
+def step_plan(paths: StepPaths, clock: Clock) -> dict[str, Any]:
+    """Clean folder + segments -> schedule, through ``billcx.plan.plan`` (default policy, 30 days)."""
+    plan, write_plan = _need("billcx.plan", "plan", "write_plan")
+    from billcx.export import Format
+    from billcx.schema import INVOICE_RISK, SEGMENTS
+    from billcx.store import CleanData, read, scan
+
+    seg = paths.work / "segments"
+    out = paths.work / "plan"
+    clock.start()
+    risk = scan(seg, INVOICE_RISK, optional=True)
+    result = plan(CleanData.load(paths.clean), read(seg, SEGMENTS), as_of=paths.as_of,
+                  invoice_risk=risk.collect() if risk is not None else None, horizon_days=30,
+                  on_progress=clock.progress(None))
+    write_plan(result, out, fmt=Format.PARQUET)
+    clock.mark("write")
+    s = result.summary
+    return {"out": str(out), "messages": s.messages, "tasks": s.tasks, "holdout": s.holdout,
+            "customers": s.customers, "open_invoices": s.open_invoices}
+
+
+def step_render(paths: StepPaths, clock: Clock) -> dict[str, Any]:
+    """Schedule -> send bundle, through ``billcx.render.render`` + ``write_bundle``."""
+    render, write_bundle, settings_cls = _need("billcx.render", "render", "write_bundle", "RenderSettings")
+    from billcx.schema import SCHEDULE
+    from billcx.store import CleanData, read
+
+    out = paths.work / "bundle"
+    clock.start()
+    schedule = read(paths.work / "plan", SCHEDULE)
+    result = render(schedule, CleanData.load(paths.clean), settings=settings_cls(),
+                    workers=paths.render_workers, on_progress=clock.progress(None))
+    clock.mark("render")
+    write_bundle(result, out)
+    clock.mark("write")
+    c = result.counts
+    return {"out": str(out), "scheduled": c.scheduled, "rendered": c.rendered, "failed": c.failed,
+            "holdout": c.holdout, "tasks": c.tasks, "by_channel": dict(c.by_channel),
+            "workers": paths.render_workers}
+
+
+def step_floor_columns(paths: StepPaths, clock: Clock) -> dict[str, Any]:
+    """Baseline (a): read the needed Parquet columns."""
+    from bench.baselines import read_columns_floor
+
+    clock.start()
+    return read_columns_floor(paths.clean)
+
+
+def step_floor_groupby(paths: StepPaths, clock: Clock) -> dict[str, Any]:
+    """Baseline (b): polars lazy scan + one group-by per customer."""
+    from bench.baselines import groupby_floor
+
+    clock.start()
+    return groupby_floor(paths.clean)
+
+
+def step_pandas_summary(paths: StepPaths, clock: Clock) -> dict[str, Any]:
+    """Baseline (c): the repeat-purchase summary in pandas."""
+    from bench.baselines import pandas_summary
+
+    clock.start()
+    frame = pandas_summary(paths.clean, paths.as_of)
+    clock.stop()
+    frame.to_parquet(paths.work / "pandas_summary.parquet")  # for the agreement check, not timed
+    return {"customers": len(frame)}
+
+
+def step_billcx_summary(paths: StepPaths, clock: Clock) -> dict[str, Any]:
+    """The same summary through ``billcx.segment.summary_data``, checked against the pandas one."""
+    _need("billcx.segment", "summary_data")
+    import pandas as pd
+
+    from bench.baselines import billcx_summary, same_summary
+
+    clock.start()
+    frame = billcx_summary(paths.clean, paths.as_of)
+    clock.stop()
+    theirs = paths.work / "pandas_summary.parquet"
+    agrees = same_summary(pd.read_parquet(theirs), frame) if theirs.exists() else None
+    return {"customers": frame.height, "agrees_with_pandas": agrees}
+
+
+STEPS: dict[str, Callable[[StepPaths, Clock], dict[str, Any]]] = {
+    "ingest": step_ingest,
+    "floor_columns": step_floor_columns,
+    "floor_groupby": step_floor_groupby,
+    "pandas_summary": step_pandas_summary,
+    "billcx_summary": step_billcx_summary,
+    "segment": step_segment,
+    "plan": step_plan,
+    "render": step_render,
+}
+
+
+def _has(module: str, name: str) -> bool:
+    try:
+        _need(module, name)
+    except NotAvailable:
+        return False
+    return True
+
+
+def _brief(value: Any) -> Any:
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _brief(v) for k, v in value.items()}
+    return str(value)
+
+
+def run_step(name: str, paths: StepPaths) -> dict[str, Any]:
+    """Run step ``name`` and describe the outcome (never raises for a failing step).
+
+    Returns:
+        ``{"status": "ok" | "not_available" | "failed", "work": {"wall_s", "cpu_s"}, "marks": [...],
+        "details": {...}}`` (``reason`` instead of work figures when not ok).
+    """
+    clock = Clock()
+    imported = time.perf_counter()
+    try:
+        details = STEPS[name](paths, clock)
+    except NotAvailable as exc:
+        return {"status": "not_available", "reason": str(exc)}
+    except Exception as exc:  # a failing stage is a result to report, not a crash of the runner
+        traceback.print_exc()
+        return {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+    wall, cpu = clock.elapsed()
+    setup = clock.started - imported if clock.started else 0.0
+    return {"status": "ok", "work": {"wall_s": round(wall, 4), "cpu_s": round(cpu, 4)},
+            "setup_s": round(setup, 4), "marks": clock.marks, "details": details}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of the step process (started by bench/run.py)."""
+    parser = argparse.ArgumentParser(description="Run one benchmark step (started by bench/run.py).")
+    parser.add_argument("step", choices=sorted(STEPS))
+    parser.add_argument("--json", type=Path, required=True, help="where to write the step's result")
+    parser.add_argument("--csv", type=Path, required=True)
+    parser.add_argument("--clean", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, required=True)
+    parser.add_argument("--render-workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    paths = StepPaths(csv=args.csv, clean=args.clean, work=args.work, as_of=args.as_of,
+                      render_workers=args.render_workers)
+    outcome = run_step(args.step, paths)
+    args.json.write_text(json.dumps(outcome, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    return 0 if outcome["status"] != "failed" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
