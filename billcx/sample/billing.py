@@ -14,7 +14,7 @@ import numpy.typing as npt
 from billcx.sample.clock import epoch_day, month_first_day, month_index
 from billcx.sample.population import (BIWEEKLY, DETERIORATING, IRREGULAR, LATE, MONTHLY, ONCE, SEMIMONTHLY,
                                       Population)
-from billcx.sample.settings import SampleSettings, stream
+from billcx.sample.settings import SampleSettings
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -23,7 +23,7 @@ Floats = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Invoices:
-    """Issued invoices as arrays, sorted by issue date (row i has invoice number i + 1)."""
+    """Issued invoices as arrays, sorted by customer then issue date."""
 
     customer: Ints  # row of the population
     issue: Ints  # epoch days
@@ -105,17 +105,17 @@ def _amounts(pop: Population, cust: Ints, issue: Ints, start: int,
     return amount, np.where(fixed, 0.0, z)
 
 
-def build_invoices(pop: Population, settings: SampleSettings) -> Invoices:
+def build_invoices(pop: Population, settings: SampleSettings, rng: np.random.Generator) -> Invoices:
     """Issue every customer's invoices and credit notes over the history window.
 
     Args:
         pop: the customers and their profiles.
         settings: what to generate.
+        rng: the random stream to draw from.
 
     Returns:
-        The invoices, sorted by issue date then customer.
+        The invoices, sorted by customer then issue date.
     """
-    rng = stream(settings.seed, "invoices")
     start, end = epoch_day(settings.start), epoch_day(settings.end)
     cust, issue = _issue_days(pop, settings, rng)
     n = len(cust)
@@ -142,7 +142,7 @@ def build_invoices(pop: Population, settings: SampleSettings) -> Invoices:
 
     all_cust = np.concatenate([cust, cust[source]])
     all_issue = np.concatenate([issue, c_issue])
-    order = np.lexsort((np.concatenate([rng.random(n), rng.random(m)]), all_cust, all_issue))
+    order = np.lexsort((np.concatenate([rng.random(n), rng.random(m)]), all_issue, all_cust))
     credit = np.concatenate([np.zeros(n, dtype=bool), np.ones(m, dtype=bool)])
     settled = np.concatenate([np.zeros(n, dtype=bool), rng.random(m) < 0.75])
     return Invoices(

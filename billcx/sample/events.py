@@ -18,7 +18,7 @@ from billcx.sample.billing import Invoices
 from billcx.sample.clock import MINUTES_PER_DAY, US_PER_MINUTE, ZoneClock, epoch_day
 from billcx.sample.payments import US_PER_DAY, Outcome
 from billcx.sample.population import AUTOPAY, Population
-from billcx.sample.settings import SampleSettings, stream
+from billcx.sample.settings import SampleSettings
 from billcx.schema import CHANNELS, EVENT_TYPES
 
 Ints = npt.NDArray[np.int64]
@@ -59,7 +59,7 @@ def _next_habit(pop: Population, cust: Ints, after: Ints, clock: ZoneClock,
 
 
 def build_events(pop: Population, inv: Invoices, out: Outcome, settings: SampleSettings,
-                 clock: ZoneClock) -> tuple[pl.DataFrame, pl.DataFrame]:
+                 clock: ZoneClock, rng: np.random.Generator) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Engagement events of past reminders.
 
     Args:
@@ -68,12 +68,12 @@ def build_events(pop: Population, inv: Invoices, out: Outcome, settings: SampleS
         out: the invoices' payments and state (reminders stop once an invoice is paid).
         settings: what to generate.
         clock: zone offsets covering the history window.
+        rng: the random stream to draw from.
 
     Returns:
         The events (contract columns) and the (customer row, channel) pairs that unsubscribed or
         complained, whose consent the customers export must withdraw.
     """
-    rng = stream(settings.seed, "events")
     end = epoch_day(settings.end)
     end_us = (end + 1) * US_PER_DAY - 1
     invoice, sent = _messages(pop, inv, out, end, rng)

@@ -22,8 +22,8 @@ import numpy.typing as npt
 from billcx.sample.billing import Invoices
 from billcx.sample.clock import MINUTES_PER_DAY, US_PER_MINUTE, ZoneClock, calendar_month, epoch_day, weekday
 from billcx.sample.population import AUTOPAY, DETERIORATING, SEASONAL, Population
-from billcx.sample.settings import SampleSettings, stream
-from billcx.schema import PAYMENT_METHODS
+from billcx.sample.settings import SampleSettings
+from billcx.schema import INVOICE_STATUSES, PAYMENT_METHODS
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -35,6 +35,7 @@ _DEBIT_DECLINES = (0.70, 0.0, 0.0, 0.10, 0.20)
 # Autopay charges run 10:00-12:00 UTC: the same calendar day in every zone from UTC-10 to UTC+11.
 _AUTOPAY_MINUTE = 600
 US_PER_DAY = MINUTES_PER_DAY * US_PER_MINUTE
+_OPEN, _PAID, _VOID, _WRITTEN_OFF = (INVOICE_STATUSES.index(s) for s in ("open", "paid", "void", "written_off"))
 _BY_TRANSFER = (PAYMENT_METHODS.index("bank_transfer"), PAYMENT_METHODS.index("check"))
 
 
@@ -57,12 +58,11 @@ class Outcome:
     """Each invoice's state on the export date plus the payment attempts behind it."""
 
     attempts: Attempts
-    status: npt.NDArray[np.str_]
+    status: Ints  # index into billcx.schema.INVOICE_STATUSES
     amount_paid: Ints
     paid_day: Ints  # local epoch day the balance reached zero; -1 when not paid
     settled_at: Ints  # UTC instant of that payment; -1 when not paid
     hold_until: Ints  # epoch day; -1 when none
-    late: Bools  # paid after due, or unpaid and past due on the export date
 
 
 class _Rows:
@@ -122,7 +122,8 @@ def _after_issue(clock: ZoneClock, zone: Ints, issue: Ints, day: Ints, minute: I
     return day, np.where(day == issue, np.maximum(minute, floor), minute)
 
 
-def settle(pop: Population, inv: Invoices, settings: SampleSettings, clock: ZoneClock) -> Outcome:
+def settle(pop: Population, inv: Invoices, settings: SampleSettings, clock: ZoneClock,
+           rng: np.random.Generator) -> Outcome:
     """Simulate every payment attempt up to the export date and derive each invoice's state.
 
     Args:
@@ -130,11 +131,11 @@ def settle(pop: Population, inv: Invoices, settings: SampleSettings, clock: Zone
         inv: the issued invoices.
         settings: what to generate (``end`` is the export date).
         clock: zone offsets covering the history window.
+        rng: the random stream to draw from.
 
     Returns:
         The attempts and each invoice's status, amount paid, paid date and promise-to-pay date.
     """
-    rng = stream(settings.seed, "payments")
     end = epoch_day(settings.end)
     end_us = (end + 1) * US_PER_DAY - 1
     n = inv.size
@@ -221,16 +222,15 @@ def settle(pop: Population, inv: Invoices, settings: SampleSettings, clock: Zone
     paid = payable & (amount_paid >= inv.amount)
     written_off = payable & ~paid & never & (inv.due < end - 120) & (rng.random(n) < 0.75)
     credit_paid = inv.credit & inv.credit_settled
-    status_text = np.select([inv.void, paid | credit_paid, written_off], ["void", "paid", "written_off"], "open")
+    state = np.select([inv.void, paid | credit_paid, written_off], [_VOID, _PAID, _WRITTEN_OFF], _OPEN)
     amount_paid = np.where(credit_paid, inv.amount, np.where(payable, amount_paid, 0))
     paid_day = np.where(paid, last_day, np.where(credit_paid, inv.issue, -1))
     settled_at = np.where(paid, settled_at, -1)
-    overdue_open = (status_text == "open") & payable & (inv.due < end)
+    overdue_open = (state == _OPEN) & payable & (inv.due < end)
     promised = overdue_open & (rng.random(n) < 0.12 + 0.3 * inv.disputed)
     offset = rng.integers(-20, 29, n)
     hold_until = np.where(promised, end + np.where(offset >= 0, offset + 1, offset), -1)
-    truth_late = payable & np.where(paid, paid_day > inv.due, inv.due < end) & (status_text != "void")
     attempts = Attempts(invoice=invoice, local_day=local_day, at=at, amount=amount, status=status,
                         failure=failure, manual_card=manual_card, applied=applied)
-    return Outcome(attempts=attempts, status=status_text, amount_paid=amount_paid, paid_day=paid_day,
-                   settled_at=settled_at, hold_until=hold_until, late=truth_late)
+    return Outcome(attempts=attempts, status=state, amount_paid=amount_paid, paid_day=paid_day,
+                   settled_at=settled_at, hold_until=hold_until)

@@ -8,7 +8,7 @@ habitual payment weekday and hour, and engagement rates.  It is returned as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -78,6 +78,16 @@ class Population:
     def size(self) -> int:
         """Number of customers."""
         return len(self.zone)
+
+    def slice(self, start: int, stop: int) -> Population:
+        """Customers ``start .. stop - 1`` (rows renumbered from 0)."""
+        parts: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray | pl.DataFrame):
+                value = value[start:stop]
+            parts[f.name] = value
+        return replace(self, **parts)
 
 
 def _choice(rng: np.random.Generator, weights: npt.ArrayLike, size: int) -> Ints:

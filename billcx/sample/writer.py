@@ -17,7 +17,7 @@ from billcx.atomic import write_bytes
 from billcx.errors import UsageError
 from billcx.export import Format, write_table
 from billcx.money import major_expr
-from billcx.sample.generate import SampleData
+from billcx.sample.generator import SampleData
 from billcx.schema import CUSTOMERS, EVENTS, INVOICES, PAYMENTS, Kind, Table
 
 EXPORT_TABLES: tuple[Table, ...] = (CUSTOMERS, INVOICES, PAYMENTS, EVENTS)
