@@ -193,5 +193,6 @@ def build_eml(parts: EmailParts) -> bytes:
         out += (f"--{bnd}\r\nContent-Type: {ctype}; charset=\"utf-8\"\r\n"
                 "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii")
         out += _qp(text)
+        out += b"\r\n"  # the CRLF before a boundary belongs to the boundary (RFC 2046 5.1.1)
     out += f"--{bnd}--\r\n".encode("ascii")
     return bytes(out)

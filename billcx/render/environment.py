@@ -179,7 +179,7 @@ class Pack:
         self.folder = Path(folder) if folder is not None else DEFAULT_PACK
         self.env = make_environment(self.folder)
         self.names = frozenset(self.env.list_templates(extensions=["j2"]))
-        self._cache: dict[tuple[str, str, str, tuple[str, ...]], Resolved | Exception] = {}
+        self._cache: dict[tuple[str, str, str, tuple[str, ...], bool], Resolved | Exception] = {}
         self._sources: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -241,7 +241,7 @@ class Pack:
             TemplateNotFound: neither the template id (nor, when allowed, the kind) exists.
             jinja2.TemplateSyntaxError: a template does not compile (cached, raised again).
         """
-        key = (template_id, kind, channel, chain)
+        key = (template_id, kind, channel, chain, fallback_to_kind)
         hit = self._cache.get(key)
         if hit is None:
             with self._lock:
