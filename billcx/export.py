@@ -112,7 +112,9 @@ def _write_xlsx(frame: pl.DataFrame, target: Path, table: Table | None) -> None:
     flat = flat.with_columns([pl.col(m).cast(pl.Float64) for m in money])
     with atomic_path(target) as tmp:
         # Fixed creation date and no strings-to-formulas: deterministic, injection-safe workbooks.
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        # Excel has no time zones: contract instants are UTC, so they are written as UTC wall time.
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                            "remove_timezone": True})
         wb.set_properties({"created": _EPOCH})
         money_fmt = {m: "#,##0.00" for m in money}
         flat.write_excel(wb, worksheet="data", column_formats=money_fmt or None, autofit=False)
