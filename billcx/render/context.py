@@ -59,11 +59,12 @@ def prepare(schedule: pl.DataFrame, customers: pl.LazyFrame, invoices: pl.LazyFr
         .rename({"invoice_ids": "invoice_id"}).drop_nulls("invoice_id")
     inv = invoices.select(INVOICES.key, *LINE_FIELDS[1:]).join(
         wanted.lazy().select("invoice_id").unique(), on="invoice_id", how="semi")
+    found = pl.col("currency").is_not_null()
     lines = (wanted.lazy().join(inv, on="invoice_id", how="left")
-             .group_by(SCHEDULE.key)
-             .agg(pl.struct(*LINE_FIELDS).filter(pl.col("currency").is_not_null())
-                  .sort_by(pl.col("due_date"), pl.col("invoice_id")).alias("lines"),
-                  pl.col("invoice_id").filter(pl.col("currency").is_null()).sort().alias("missing_invoices")))
+             .sort(SCHEDULE.key, "due_date", "invoice_id", nulls_last=True)
+             .group_by(SCHEDULE.key, maintain_order=True)
+             .agg(pl.struct(*LINE_FIELDS).filter(found).alias("lines"),
+                  pl.col("invoice_id").filter(~found).alias("missing_invoices")))
     return (schedule.lazy()
             .join(cust, on="customer_id", how="left")
             .join(lines, on=SCHEDULE.key, how="left")

@@ -61,7 +61,7 @@ def invoices() -> pl.DataFrame:
                 dt.date(2026, 10, 1),
                 dt.date(2026, 10, 5),
                 dt.date(2026, 10, 20),
-                dt.date(2026, 10, 1),
+                dt.date(2026, 11, 3),
             ],
             "amount": [100_000, 23_456, 5_000, 12_000, -2_000, 9_999, 50_000],
             "currency": ["CAD", "CAD", "EUR", "EUR", "EUR", "USD", "JPY"],
