@@ -11,7 +11,7 @@ from rich.table import Table as RichTable
 
 from billcx.atomic import write_text
 from billcx.commands.common import (AsOfOpt, OutDirOpt, ReportFormat, ReportFormatOpt, TableFormatOpt,
-                                    app_context, err_console, out_console, parse_date, print_json,
+                                    app_context, err_console, parse_date, print_json,
                                     progress_callback)
 from billcx.errors import UsageError
 from billcx.export import Format
@@ -107,10 +107,10 @@ def register(app: typer.Typer) -> None:
                         "findings": [{"severity": f.severity, "path": f.path, "message": f.message}
                                      for f in findings]})
         else:
-            console = out_console()
+            # One finding per line, never wrapped: editors and CI parse "file: key: severity: message".
             for f in findings:
-                console.print(f"{path}: {f.path}: {f.severity}: {f.message}", markup=False)
-            console.print(f"{path}: {errors} error(s), {len(findings) - errors} warning(s)", markup=False)
+                typer.echo(f"{path}: {f.path}: {f.severity}: {f.message}")
+            typer.echo(f"{path}: {errors} error(s), {len(findings) - errors} warning(s)")
         if errors:
             raise typer.Exit(2)
 

@@ -111,7 +111,11 @@ def resolve_timing(inst: pl.DataFrame, sent: pl.DataFrame | None, *, as_of: dt.d
     ranked = (missed.filter(~pl.col("_old"))
               .sort([*group, "pos", "planned_date"], descending=[False, False, False, True, True], nulls_last=True)
               .with_columns(_rank=pl.int_range(pl.len()).over(group)))
-    chosen = ranked.filter(pl.col("_rank") == 0)
+    # A missed step is pointless when the invoice's next step is due on the very day it would go.
+    first_normal = normal.group_by(group).agg(_next=pl.col("planned_date").min())
+    ranked = ranked.join(first_normal, on=group, how="left", nulls_equal=True).with_columns(
+        _rank=pl.when(pl.col("_next") == pl.col("_earliest")).then(pl.col("_rank") + 1).otherwise(pl.col("_rank")))
+    chosen = ranked.filter(pl.col("_rank") == 0).drop("_next")
     superseded = ranked.filter(pl.col("_rank") > 0)
     old = missed.filter(pl.col("_old"))
     skipped.append(_skip(old.filter(held), "held",
@@ -120,12 +124,15 @@ def resolve_timing(inst: pl.DataFrame, sent: pl.DataFrame | None, *, as_of: dt.d
     skipped.append(_skip(old.filter(~held), "catch-up:too-late",
                          pl.format("step {} planned for {} was not sent and is more than {} days late",
                                    pl.col("step"), pl.col("planned_date"), pl.lit(catch_up.max_late_days))))
+    instead = (pl.when(pl.col("_next") == pl.col("_earliest"))
+               .then(pl.format("the next step, due on {}, is sent instead", pl.col("_next")))
+               .otherwise(pl.lit("only the latest missed step is sent")))
     skipped.append(_skip(superseded.filter(held), "held",
-                         pl.format("{}; step {} planned for {} is not sent (the latest held step is sent when "
-                                   "the hold ends)", hold_words, pl.col("step"), pl.col("planned_date"))))
+                         pl.format("{}; step {} planned for {} is not sent: {}", hold_words, pl.col("step"),
+                                   pl.col("planned_date"), instead)))
     skipped.append(_skip(superseded.filter(~held), "catch-up:superseded",
-                         pl.format("step {} planned for {} was missed; only the latest missed step is sent",
-                                   pl.col("step"), pl.col("planned_date"))))
+                         pl.format("step {} planned for {} was missed; {}", pl.col("step"), pl.col("planned_date"),
+                                   instead)))
     chosen = chosen.with_columns(
         send_date=pl.col("_earliest"),
         reasons=pl.when(held).then(pl.concat_list(pl.format(
