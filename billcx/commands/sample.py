@@ -92,5 +92,5 @@ def _summary(report: dict[str, Any]) -> None:
         table.add_row(*cells, f"{f['bytes']:,}")
     console = err_console()
     console.print(f"billcx sample: {report['customers']:,} customers, seed {report['seed']}, "
-                  f"{report['start']} to {report['end']}, written to {report['out']}", markup=False)
+                  f"{report['start']} to {report['end']}, written to {report['out']}", markup=False, soft_wrap=True)
     console.print(table)

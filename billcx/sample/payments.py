@@ -194,8 +194,9 @@ def settle(pop: Population, inv: Invoices, settings: SampleSettings, clock: Zone
     rows.add(final, pay_day[final], final_at, rest, SUCCEEDED)
     # A declined card a few minutes before the payment that went through.
     by_card = final[(pop.method[c[final]] == PAYMENT_METHODS.index("card")) & (rng.random(len(final)) < 0.04)]
-    declined_at = clock.to_utc(pop.zone[c[by_card]], pay_day[by_card], pay_minute[by_card]) \
-        - rng.integers(2, 31, len(by_card)) * US_PER_MINUTE
+    declined_at = np.maximum(  # never before the invoice existed, even in UTC
+        clock.to_utc(pop.zone[c[by_card]], pay_day[by_card], pay_minute[by_card])
+        - rng.integers(2, 31, len(by_card)) * US_PER_MINUTE, inv.issue[by_card] * US_PER_DAY + US_PER_MINUTE)
     rows.add(by_card, pay_day[by_card], declined_at, inv.amount[by_card],
              FAILED, np.where(rng.random(len(by_card)) < 0.6, 1, 0))
     # Paid twice by mistake; the second payment was refunded.

@@ -26,8 +26,9 @@ ARCHETYPES = ("punctual", "chronic_late", "deteriorating", "seasonal", "one_off"
 ARCHETYPE_WEIGHTS = (0.38, 0.13, 0.10, 0.10, 0.09, 0.20)
 PUNCTUAL, LATE, DETERIORATING, SEASONAL, ONE_OFF, AUTOPAY = range(6)
 
-CADENCES = ("monthly", "semimonthly", "biweekly", "irregular", "one_off")
-MONTHLY, SEMIMONTHLY, BIWEEKLY, IRREGULAR, ONCE = range(5)
+# "none": an account that was opened but never billed (a lead, or a customer who never bought).
+CADENCES = ("monthly", "semimonthly", "biweekly", "irregular", "one_off", "none")
+MONTHLY, SEMIMONTHLY, BIWEEKLY, IRREGULAR, ONCE, NEVER = range(6)
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -286,6 +287,7 @@ def build_population(settings: SampleSettings) -> Population:
     cadence = np.where(archetype == ONE_OFF, ONCE,
                        np.where(autopay, np.where(rng.random(n) < 0.9, MONTHLY, SEMIMONTHLY),
                                 _choice(rng, (0.68, 0.10, 0.06, 0.16), n)))
+    cadence = np.where(rng.random(n) < 0.025, NEVER, cadence)
     anchor_day = rng.integers(1, 29, n)
     monthly_rate = 0.5 + 2.5 * rng.random(n)
     terms = np.where(business, np.array([30, 45, 60, 14, 0])[_choice(rng, (0.5, 0.15, 0.1, 0.15, 0.1), n)],
