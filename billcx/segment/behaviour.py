@@ -12,7 +12,7 @@ group-bys over invoices and payments (never a Python loop per customer).  Defini
 * an invoice was *paid in part* when it took more than one payment or is still open with money
   applied; the ratio is over invoices that received any money;
 * balances are per currency in minor units; ``currency``, ``open_balance`` and ``overdue_balance``
-  give the customer's main currency (that of the latest invoice), ``balances`` lists every
+  give the customer's main currency (that of the latest invoice, credit notes aside), ``balances`` lists every
   currency with an open balance and ``currencies_owed`` counts those with a positive one;
 * the usual payment weekday (1 = Monday) and hour are the most frequent local weekday and hour of
   successful payments (ties: the earliest).

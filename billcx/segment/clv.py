@@ -5,7 +5,8 @@
 
 * timestamps are floored to the period (``freq``: ``D`` day, ``W`` Monday-based week, ``M``
   calendar month) and purchases in one period are merged (amounts summed);
-* transactions in periods after the observation end's period are dropped;
+* transactions in periods after the observation end's period are dropped (a transaction later in
+  the observation end's own period counts, as in lifetimes);
 * ``frequency`` = number of periods with a purchase, minus one (repeat periods);
 * ``recency`` = age at the last purchase (last period - first period), not the time since it;
 * ``T`` = age at the observation end (its period - first period);

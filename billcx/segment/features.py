@@ -3,7 +3,10 @@
 A *query* asks "how risky is an invoice of this customer issued on date ``t``?".  Its features use
 only the customer's history strictly before ``t``: invoices issued before ``t`` and, for lateness,
 only invoices *settled* before ``t``.  Outcome columns of the invoice itself (settlement date, days
-late) are never features.  The same function builds the training rows (each historical invoice at
+late) are never features, and neither is its own ``disputed`` flag: the export does not say when a
+dispute was raised, so for a historical invoice the flag may record something that happened after
+its issue date (on the IBM receivables data it lifts a time-split AUC from 0.88 to 0.92, the mark of
+leakage).  Disputes of earlier, settled invoices are used.  The same function builds the training rows (each historical invoice at
 its issue date), the scores of open invoices (at their issue date) and the customer's
 "next invoice" score (at the day after the as-of date).
 
@@ -97,13 +100,12 @@ def features(history: int) -> tuple[Feature, ...]:
                 pl.lit("no other invoice open"), ~c("first_invoice")),
         Feature("amount", c("amount").clip(0).log1p(), pl.lit("large invoice amount"),
                 pl.lit("small invoice amount"), pl.lit(True)),
-        Feature("amount_vs_usual", c("amount_ratio").log().clip(-3, 3).fill_null(0.0),
+        Feature("amount_vs_usual", c("amount_ratio").cast(pl.Float64).log().clip(-3, 3).fill_null(0.0),
                 pl.format("amount is {} times the customer's usual invoice", c("amount_ratio").round(1)),
                 pl.lit("amount below the customer's usual invoice"), ~c("first_invoice")),
         Feature("terms_days", c("terms_days").clip(0, 180).cast(pl.Float64),
                 pl.format("long payment terms ({})", _n("day", c("terms_days"))),
                 pl.format("short payment terms ({})", _n("day", c("terms_days"))), pl.lit(True)),
-        Feature("disputed", c("disputed").cast(pl.Float64), pl.lit("invoice is disputed"), None, c("disputed")),
         Feature("dispute_share", c("n_disputed") / c("n_settled").clip(1),
                 pl.format("disputed {} of {} past invoices", c("n_disputed"), c("n_settled")), None,
                 c("n_disputed") > 0),

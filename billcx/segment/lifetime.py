@@ -8,9 +8,9 @@ currency, gives the expected amount per invoice; CLV is their discounted monthly
 When a model cannot be fitted (too few customers, no repeat purchases, no convergence, ``q <= 1``)
 a warning says so and a transparent fallback is used, named in ``clv_method``:
 
-* ``empirical`` purchases: the customer's own rate ``frequency / T`` per week, and P(alive)
-  ``exp(-(T - recency) / typical gap)`` with the customer's mean gap between invoices (the
-  population median gap for one-time customers);
+* ``empirical`` purchases: the customer's own rate ``frequency / T`` per week, and P(alive) 1 while
+  the time since the last invoice is within the customer's usual gap between invoices (the
+  population median gap for one-time customers), then falling by a factor e per further gap;
 * ``mean_amount`` spend: the customer's mean invoice amount.
 """
 
@@ -49,8 +49,8 @@ def _empirical(x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> tuple[Callable[[
     rate = np.where(t > 0, x / np.where(t > 0, t, 1.0), 0.0)
     gaps = tx[x > 0] / x[x > 0]
     typical = float(np.median(gaps)) if gaps.size else float(np.median(t)) if t.size else 1.0
-    own_gap = np.where(x > 0, tx / np.maximum(x, 1), max(typical, 1e-9))
-    alive = np.exp(-(t - tx) / np.maximum(own_gap, 1e-9))
+    own_gap = np.maximum(np.where(x > 0, tx / np.maximum(x, 1), typical), 1e-9)
+    alive = np.exp(-np.maximum(t - tx - own_gap, 0.0) / own_gap)
     return (lambda horizon: rate * horizon), np.clip(alive, 0.0, 1.0)
 
 
@@ -112,7 +112,8 @@ def lifetime_values(ledger: Ledger, currencies: pl.DataFrame, settings: ClvSetti
             return expected_purchases(params, h, x, tx, t)
 
         if not np.all(np.isfinite(expected(horizon))):
-            raise FitError("BG/NBD: expected purchases are not finite for some customers")
+            raise FitError(f"BG/NBD: the fit degenerated (r={params.r:.3g}, alpha={params.alpha:.3g}, "
+                           f"a={params.a:.3g}, b={params.b:.3g}): invoices too regular to identify the model")
         report["bgnbd"] = {"r": params.r, "alpha": params.alpha, "a": params.a, "b": params.b,
                            "log_likelihood": fit.log_likelihood, "customers": fit.subjects,
                            "repeat_customers": repeaters, "iterations": fit.iterations}
@@ -186,5 +187,5 @@ def lifetime_values(ledger: Ledger, currencies: pl.DataFrame, settings: ClvSetti
          + pl.col("_spend_method")).alias("clv_method"),
     ).drop("_spend_method", "_bad")
     for w in warnings:
-        log.warning("%s", w)
+        log.debug("%s", w)
     return LifetimeValues(frame, report, tuple(warnings))

@@ -50,7 +50,11 @@ def _invoice_risk(ledger: Ledger, model: RiskModel, settings: SegmentSettings) -
         pl.when(late_now).then(pl.lit(1.0)).otherwise(pl.col("model_probability")).alias("late_probability"),
         pl.when(late_now).then(pl.concat_list(pl.concat_list(overdue_words),
                                               pl.col("_model_reasons").list.head(settings.risk.reasons - 1)))
-        .otherwise(pl.col("_model_reasons")).alias("reasons"),
+        .otherwise(pl.col("_model_reasons")).alias("_reasons"),
+    ).with_columns(
+        # The dispute flag has no date, so it is not a model feature; it is still worth saying.
+        pl.when(pl.col("disputed")).then(pl.concat_list(pl.lit(["invoice is disputed"]), pl.col("_reasons")))
+        .otherwise(pl.col("_reasons")).alias("reasons"),
         pl.lit(model.method).alias("risk_method"),
     )
     return INVOICE_RISK_OUTPUT.conform(out.with_columns(
@@ -131,7 +135,7 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
     lifetime = lifetime_values(ledger, currencies, settings.clv)
     warnings.extend(lifetime.warnings)
     step()
-    cohorts = cohort_table(ledger)
+    cohorts = cohort_table(ledger).with_columns(pl.col("retention", "on_time_rate").round(4))
     step()
     customers = (
         behaviour.join(rfm, on="customer_id", how="left")
@@ -142,8 +146,10 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
                       risk_tier(pl.col("late_probability"), settings.tiers).alias("risk_tier"))
     )
     name, reason = treatment(settings.tiers)
-    customers = CUSTOMER_OUTPUT.conform(
-        customers.with_columns(name.alias("treatment"), reason.alias("treatment_reason"))).sort("customer_id")
+    customers = CUSTOMER_OUTPUT.conform(customers.with_columns(
+        name.alias("treatment"), reason.alias("treatment_reason"),
+        pl.col("on_time_rate", "mean_days_late", "lateness_trend_days", "partial_payment_ratio").round(4),
+    )).sort("customer_id")
     step()
     report = _report(ledger, customers, invoice_risk, fit.report, lifetime.report, settings, warnings)
     return SegmentResult(customers=customers, invoice_risk=invoice_risk, cohorts=cohorts, model_report=report,
@@ -168,7 +174,7 @@ def _report(ledger: Ledger, customers: pl.DataFrame, invoice_risk: pl.DataFrame,
         "lifetime": lifetime,
         "rfm": {"window_days": settings.rfm.window_days,
                 "tie_policy": "no activity scores 1; others ranked, ties share their average rank; "
-                              "score = ceil(5 * rank / n); monetary ranked within currency",
+                              "score = ceil(5 * (rank - 1/2) / n); monetary ranked within currency",
                 "grid": {str(r): list(GRID[r]) for r in sorted(GRID, reverse=True)}},
         "sizes": {"rfm_segment": _sizes(customers, "rfm_segment"), "treatment": _sizes(customers, "treatment"),
                   "value_tier": _sizes(customers, "value_tier"), "risk_tier": _sizes(customers, "risk_tier"),

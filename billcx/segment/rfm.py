@@ -13,7 +13,8 @@ Scores, and the tie policy (stable under any shuffle of the input rows):
   received in the window (monetary);
 * the other customers are ranked, better values ranking higher (recency: fewer days is better;
   monetary: only against customers of the same currency); tied customers all get the *average* of
-  the ranks they occupy, and a rank ``r`` among ``n`` gives the score ``ceil(5 * r / n)``.  Identical
+  the ranks they occupy, and a rank ``r`` among ``n`` gives the score ``ceil(5 * (r - 1/2) / n)``
+  (the quintile holding the middle of its rank: customers who are all equal score 3).  Identical
   values therefore always share a score, and the score depends only on the set of values, never on
   row order;
 * ``fm_score`` = ``(f_score + m_score) / 2`` rounded half up.
@@ -69,8 +70,8 @@ def quintile_score(value: pl.Expr, *, active: pl.Expr, over: str | None = None) 
     if over is not None:
         rank, n = rank.over(over), n.over(over)
     rank2 = (rank * 2).cast(pl.Int64)  # average ranks are whole or halves: exact in integers
-    # ceil(5 * r / n) in integers: ceil(5 * 2r / 2n)
-    score = (5 * rank2 + 2 * n - 1) // (2 * n)
+    # ceil(5 * (r - 1/2) / n) in integers: ceil(5 * (2r - 1) / 2n)
+    score = (5 * (rank2 - 1) + 2 * n - 1) // (2 * n)
     return pl.when(active).then(score.clip(1, 5)).otherwise(1).cast(pl.Int8)
 
 

@@ -279,5 +279,5 @@ def fit_risk_model(ledger: Ledger, settings: RiskSettings, *, grace_days: int) -
         evaluation=evaluation,
     )
     for w in warnings:
-        log.warning("%s", w)
+        log.debug("%s", w)
     return RiskFit(model, report, tuple(warnings))

@@ -9,9 +9,9 @@
 * **treatment**: the first rule that matches, in this order:
 
   1. ``credit_or_no_balance`` - nothing is owed in any currency;
-  2. ``new`` - fewer than ``new_max_invoices`` resolved invoices, or a relationship younger than
+  2. ``dormant`` - no invoice and no payment for ``dormant_days``;
+  3. ``new`` - fewer than ``new_max_invoices`` resolved invoices, or a relationship younger than
      ``new_max_tenure_days``;
-  3. ``dormant`` - no invoice and no payment for ``dormant_days``;
   4. ``chronic_late`` - at least ``chronic_min_invoices`` resolved and an on-time rate below
      ``chronic_on_time_rate``;
   5. ``valued_slipping`` - high value and either a lateness trend of ``slipping_trend_days`` or more
@@ -81,9 +81,9 @@ def treatment(settings: TierSettings) -> tuple[pl.Expr, pl.Expr]:
     reliable = (on_time >= settings.reliable_on_time_rate) & (c("risk_tier") == "low") & (c("overdue_invoices") == 0)
     rules: list[tuple[str, pl.Expr, pl.Expr]] = [
         ("credit_or_no_balance", owes_nothing, pl.lit("nothing owed")),
+        ("dormant", dormant, pl.format("dormant: no invoice or payment for {} days", c("days_since_activity"))),
         ("new", new, pl.format("new: {} resolved invoice(s), customer for {} day(s)",
                                c("resolved_invoices"), c("tenure_days").fill_null(0))),
-        ("dormant", dormant, pl.format("dormant: no invoice or payment for {} days", c("days_since_activity"))),
         ("chronic_late", chronic, pl.format("chronic late: {} of {} resolved invoices on time",
                                             _pct(on_time), c("resolved_invoices"))),
         ("valued_slipping", slipping,

@@ -1,0 +1,119 @@
+"""``billcx segment``: score and tier every customer of a clean folder as of a date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table as RichTable
+
+from billcx.commands.common import (AsOfOpt, OutDirOpt, ReportFormat, ReportFormatOpt, ShardOpt, TableFormatOpt,
+                                    app_context, err_console, parse_date, parse_shard, print_json,
+                                    progress_callback)
+from billcx.config import from_mapping, read_toml
+from billcx.errors import ConfigError
+from billcx.export import Format
+from billcx.segment import SegmentResult, SegmentSettings, segment, write_segment
+from billcx.segment.result import round_floats
+from billcx.store import CleanData
+
+HELP = (
+    "Score and tier every customer as of a date: RFM segment, payment behaviour, late-payment risk "
+    "with reasons, lifetime value (BG/NBD + Gamma-Gamma), cohorts, and the treatment the plan uses.\n\n"
+    "Reads the clean folder `billcx ingest` wrote; writes customers.parquet, invoice_risk.parquet, "
+    "cohorts.parquet and model_report.json. Only data up to the as-of date is used (default: the "
+    "latest date in the data). Thresholds and model settings come from --settings (see docs/segment.md).\n\n"
+    "Example: billcx segment clean --out segments --as-of 2026-09-30 --format csv"
+)
+
+CleanDirArg = Annotated[Path, typer.Argument(help="Folder written by `billcx ingest`.", exists=True,
+                                             file_okay=False, dir_okay=True)]
+SettingsOpt = Annotated[Path | None, typer.Option(
+    "--settings", help="TOML file with segment settings (top level or a [segment] table).", exists=True,
+    dir_okay=False)]
+
+
+def load_settings(path: Path | None) -> SegmentSettings:
+    """Segment settings from a TOML file (its ``[segment]`` table if present), defaults without one."""
+    if path is None:
+        return SegmentSettings()
+    table = read_toml(path)
+    nested = isinstance(table.get("segment"), dict)
+    try:
+        return from_mapping(SegmentSettings, table["segment"] if nested else table, where="segment" if nested else "")
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc.message}", hint=exc.hint) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``segment`` command to ``app``."""
+
+    @app.command("segment", help=HELP)
+    def segment_command(
+        ctx: typer.Context,
+        clean_dir: CleanDirArg,
+        out: OutDirOpt,
+        as_of: AsOfOpt = None,
+        fmt: TableFormatOpt = Format.PARQUET,
+        settings_file: SettingsOpt = None,
+        shard: ShardOpt = None,
+        report_format: ReportFormatOpt = ReportFormat.TEXT,
+    ) -> None:
+        as_of_date = parse_date(as_of)
+        settings = load_settings(settings_file)
+        data = CleanData.load(clean_dir, shard=parse_shard(shard))
+        with progress_callback(ctx) as on_progress:
+            result = segment(data, as_of=as_of_date, settings=settings, on_progress=on_progress)
+        paths = write_segment(result, out, fmt=fmt)
+        report = _report(result, out, paths, given=as_of_date is not None)
+        if report_format is ReportFormat.JSON:
+            print_json(report)
+        elif not app_context(ctx).quiet:
+            _summary(report)
+        raise typer.Exit(int(result.exit_code))
+
+
+def _report(result: SegmentResult, out: Path, paths: list[Path], *, given: bool) -> dict[str, Any]:
+    risk = result.model_report["risk"]
+    evaluation = risk.get("evaluation", {})
+    return round_floats({
+        "as_of": result.as_of.isoformat(),
+        "as_of_source": "--as-of" if given else "latest date in the data",
+        "out": str(out),
+        "files": [p.name for p in paths],
+        "customers": result.customers.height,
+        "open_invoices": result.invoice_risk.height,
+        "risk_model": {"method": risk["method"], "auc": evaluation.get("auc"), "brier": evaluation.get("brier"),
+                       "validation_rows": evaluation.get("validation_rows")},
+        "sizes": result.model_report["sizes"],
+        "warnings": list(result.warnings),
+    })
+
+
+def _sizes_table(title: str, sizes: dict[str, int]) -> RichTable:
+    table = RichTable(title=title, title_justify="left")
+    table.add_column(title.split(" ")[0].lower())
+    table.add_column("customers", justify="right")
+    for name, count in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
+        table.add_row(name, f"{count:,}")
+    return table
+
+
+def _summary(report: dict[str, Any]) -> None:
+    console = err_console()
+    console.print(f"billcx segment: as of {report['as_of']} ({report['as_of_source']}); "
+                  f"{report['customers']:,} customers, {report['open_invoices']:,} open invoices scored; "
+                  f"written to {report['out']}", markup=False)
+    model = report["risk_model"]
+    if model["method"] == "rules":
+        console.print("risk: transparent rules (too little history for a model)", markup=False)
+    else:
+        auc = "n/a" if model["auc"] is None else f"{model['auc']:.3f}"
+        brier = "n/a" if model["brier"] is None else f"{model['brier']:.3f}"
+        console.print(f"risk model: logistic, validation AUC {auc}, Brier {brier} "
+                      f"({model['validation_rows'] or 0:,} later invoices)", markup=False)
+    console.print(_sizes_table("RFM segment", report["sizes"]["rfm_segment"]))
+    console.print(_sizes_table("Treatment", report["sizes"]["treatment"]))
+    for warning in report["warnings"]:
+        console.print(f"warning: {warning}", markup=False)
