@@ -8,10 +8,19 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from billcx.commands.common import (OutDirOpt, ReportFormat, ReportFormatOpt, app_context, err_console,
-                                    parse_date, print_json, progress_callback)
+from billcx.commands.common import (
+    OutDirOpt,
+    ReportFormat,
+    ReportFormatOpt,
+    app_context,
+    err_console,
+    parse_date,
+    print_json,
+    progress_callback,
+)
 from billcx.errors import UsageError
 from billcx.sample import ExportFormat, SampleSettings, generate, messify, write_exports, write_messy
+from billcx.sample.settings import DEFAULT_END
 
 HELP = (
     "Generate realistic billing exports: customers, invoices, payments and events.\n\n"
@@ -37,15 +46,15 @@ def register(app: typer.Typer) -> None:
         months: Annotated[int, typer.Option("--months", min=18, help="Months of history.")] = 18,
         messy: Annotated[bool, typer.Option("--messy", help="Add realistic defects (CSV only).")] = False,
         fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="csv (as billing systems export) "
-                                                  "or parquet (native types, for benchmarks).")] = ExportFormat.CSV,
+                                                  "or parquet (native types, for benchmarks).")
+               ] = ExportFormat.CSV,
         report_format: ReportFormatOpt = ReportFormat.TEXT,
     ) -> None:
         if messy and fmt is not ExportFormat.CSV:
             raise UsageError("--messy: defects live in the text of CSV files; found --format parquet",
                              hint="drop --format parquet or --messy")
         end_date = parse_date(end, option="--end")
-        settings = SampleSettings(customers=customers, seed=seed, months=months,
-                                  **({"end": end_date} if end_date else {}))
+        settings = SampleSettings(customers=customers, seed=seed, months=months, end=end_date or DEFAULT_END)
         with progress_callback(ctx) as on_progress:
             data = generate(settings, on_progress=on_progress)
         if messy:
@@ -92,5 +101,6 @@ def _summary(report: dict[str, Any]) -> None:
         table.add_row(*cells, f"{f['bytes']:,}")
     console = err_console()
     console.print(f"billcx sample: {report['customers']:,} customers, seed {report['seed']}, "
-                  f"{report['start']} to {report['end']}, written to {report['out']}", markup=False, soft_wrap=True)
+                  f"{report['start']} to {report['end']}, written to {report['out']}",
+                  markup=False, soft_wrap=True)
     console.print(table)

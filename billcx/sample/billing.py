@@ -12,8 +12,16 @@ import numpy as np
 import numpy.typing as npt
 
 from billcx.sample.clock import epoch_day, month_first_day, month_index
-from billcx.sample.population import (BIWEEKLY, DETERIORATING, IRREGULAR, LATE, MONTHLY, ONCE, SEMIMONTHLY,
-                                      Population)
+from billcx.sample.population import (
+    BIWEEKLY,
+    DETERIORATING,
+    IRREGULAR,
+    LATE,
+    MONTHLY,
+    ONCE,
+    SEMIMONTHLY,
+    Population,
+)
 from billcx.sample.settings import SampleSettings
 
 Ints = npt.NDArray[np.int64]
@@ -97,7 +105,8 @@ def _amounts(pop: Population, cust: Ints, issue: Ints, start: int,
     years = np.maximum(0, (issue - start) // 365)
     price = np.exp(mu) * np.where(pop.price_rises[cust], 1.05 ** years, 1.0)
     # Subscription prices look set by a person: 49.99 / 50.00, or round hundreds of yen.
-    nice = np.where(exp == 0, np.round(price, -2), np.floor(price) * scale + np.where(price < 200, scale - 1, 0))
+    nice = np.where(exp == 0, np.round(price, -2),
+                    np.floor(price) * scale + np.where(price < 200, scale - 1, 0))
     variable = np.exp(mu + sigma * z) * scale
     variable = np.where(exp == 0, np.round(variable / 10) * 10, np.round(variable))
     fixed = pop.fixed_price[cust]

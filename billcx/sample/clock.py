@@ -53,7 +53,8 @@ def day_of_month(days: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
     return days.astype(np.int64) - month_first_day(month_index(days)) + 1
 
 
-def date_series(name: str, days: npt.NDArray[np.integer], mask: npt.NDArray[np.bool_] | None = None) -> pl.Series:
+def date_series(name: str, days: npt.NDArray[np.integer],
+                mask: npt.NDArray[np.bool_] | None = None) -> pl.Series:
     """A polars Date series from epoch days; ``mask`` marks the nulls."""
     series = pl.Series(name, days.astype(np.int32)).cast(pl.Date)
     if mask is not None:

@@ -28,15 +28,17 @@ REJECT, NULLED, DERIVE, NORMALISE, COLLAPSE, SKIP, KEEP = (
 
 _SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "A$", "MXN": "$", "GBP": "£", "EUR": "€", "JPY": "¥"}
 # Codes seen in real exports that are not ISO 4217 (UKP, M.N. for moneda nacional, ...).
-_NOT_ISO = {"USD": "US$", "CAD": "CDN", "AUD": "AU$", "MXN": "M.N.", "GBP": "UKP", "EUR": "EURO", "JPY": "YEN"}
+_NOT_ISO = {"USD": "US$", "CAD": "CDN", "AUD": "AU$", "MXN": "M.N.", "GBP": "UKP", "EUR": "EURO",
+            "JPY": "YEN"}
 # Names of zones as Windows and Rails write them: unknown to IANA.
 _WINDOWS_ZONES = {"GB": "GMT Standard Time", "IE": "GMT Standard Time", "FR": "Romance Standard Time",
                   "DE": "W. Europe Standard Time", "JP": "Tokyo Standard Time"}
-_RAILS_ZONES = {"America/New_York": "Eastern Time (US & Canada)", "America/Chicago": "Central Time (US & Canada)",
-                "America/Denver": "Mountain Time (US & Canada)", "America/Los_Angeles": "Pacific Time (US & Canada)",
-                "America/Toronto": "Eastern Time (US & Canada)", "America/Vancouver": "Pacific Time (US & Canada)",
-                "America/Mexico_City": "Guadalajara", "Australia/Sydney": "Sydney",
-                "Australia/Melbourne": "Melbourne"}
+_RAILS_ZONES = {
+    "America/New_York": "Eastern Time (US & Canada)", "America/Chicago": "Central Time (US & Canada)",
+    "America/Denver": "Mountain Time (US & Canada)", "America/Los_Angeles": "Pacific Time (US & Canada)",
+    "America/Toronto": "Eastern Time (US & Canada)", "America/Vancouver": "Pacific Time (US & Canada)",
+    "America/Mexico_City": "Guadalajara", "Australia/Sydney": "Sydney", "Australia/Melbourne": "Melbourne",
+}
 
 
 @dataclass
@@ -174,7 +176,7 @@ def _symbol(table: str) -> Callable[[Context, Rows], list[str]]:
 
 def _group(whole: str, sep: str) -> str:
     digits = whole.lstrip("-")
-    groups = []
+    groups: list[str] = []
     while len(digits) > 3:
         groups.insert(0, digits[-3:])
         digits = digits[:-3]
@@ -219,8 +221,8 @@ def _unknown_id(table: str, column: str, prefix: str) -> Callable[[Context, Rows
     """Ids past the largest one in use: a deleted or not-yet-exported record."""
     def rewrite(ctx: Context, rows: Rows) -> list[str]:
         existing = ctx.column(table, column).drop_nulls()
-        width = int(existing.str.len_chars().max() or 7) - len(prefix)
-        top = int(existing.str.slice(len(prefix)).cast(pl.Int64).max() or 0)
+        width = max(1, int(existing.str.len_chars().to_numpy().max(initial=0)) - len(prefix))
+        top = int(existing.str.slice(len(prefix)).cast(pl.Int64).to_numpy().max(initial=0))
         return [f"{prefix}{top + 1000 + i:0{width}d}" for i in range(len(rows))]
     return rewrite
 
@@ -301,8 +303,8 @@ CATALOGUE: tuple[DefectKind, ...] = (
                _no_payments),
     DefectKind("header_repeated", "invoices", "", REJECT, "duplicate_header", 0.0,
                "the header line again mid-file (two exports concatenated)"),
-    DefectKind("ragged_short", "invoices", "", REJECT, "ragged_row", 0.001, "a row missing its last two cells",
-               _no_payments),
+    DefectKind("ragged_short", "invoices", "", REJECT, "ragged_row", 0.001,
+               "a row missing its last two cells", _no_payments),
     DefectKind("payment_unknown_invoice", "payments", "invoice_id", REJECT, "unknown_invoice", 0.001,
                "payment of an invoice_id missing from invoices.csv", _not_null("payments", "invoice_id"),
                _unknown_id("invoices", "invoice_id", "INV")),
@@ -315,6 +317,7 @@ CATALOGUE: tuple[DefectKind, ...] = (
                "a row repeated exactly, later in the file"),
     DefectKind("blank_line", "payments", "", SKIP, "", 0.0, "an empty line between rows"),
     DefectKind("event_unknown", "events", "event", REJECT, "invalid_choice", 0.0005,
-               "event type outside the contract's set (viewed)", None, lambda ctx, rows: ["viewed"] * len(rows)),
+               "event type outside the contract's set (viewed)", None,
+               lambda ctx, rows: ["viewed"] * len(rows)),
     DefectKind("ragged_long", "events", "", REJECT, "ragged_row", 0.0005, "a row with one cell too many"),
 )

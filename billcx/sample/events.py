@@ -85,14 +85,16 @@ def build_events(pop: Population, inv: Invoices, out: Outcome, settings: SampleS
     delivered = rng.random(m) >= bounce_p
     delivered_at = sent + rng.integers(5, 90, m) * 1_000_000
     prefetch = (channel == EMAIL) & (rng.random(m) < 0.25)
-    open_p = np.select([channel == EMAIL, channel == PUSH], [pop.open_rate[cust], 0.6 * pop.open_rate[cust]], 0.0)
+    open_p = np.select([channel == EMAIL, channel == PUSH],
+                       [pop.open_rate[cust], 0.6 * pop.open_rate[cust]], 0.0)
     opened = delivered & (prefetch | (rng.random(m) < open_p))
     opened_at = np.where(prefetch, delivered_at + rng.integers(1, 6, m) * US_PER_MINUTE,
                          _next_habit(pop, cust, delivered_at, clock, rng))
 
     # Click, then pay: a payment within three days of a delivered message often follows a click.
     paid_at = out.settled_at[invoice]
-    pays_soon = delivered & (paid_at > delivered_at + 30 * US_PER_MINUTE) & (paid_at <= delivered_at + 3 * US_PER_DAY)
+    pays_soon = (delivered & (paid_at > delivered_at + 30 * US_PER_MINUTE)
+                 & (paid_at <= delivered_at + 3 * US_PER_DAY))
     click_pay = pays_soon & (rng.random(m) < 0.55)
     pay_click_at = paid_at - rng.integers(1, 21, m) * US_PER_MINUTE
     tracked_open = channel != SMS
@@ -138,5 +140,6 @@ def build_events(pop: Population, inv: Invoices, out: Outcome, settings: SampleS
         "at": pl.Series(e_at).cast(pl.Datetime("us", "UTC")),
     })
     gone = (e_type == UNSUBSCRIBED) | (e_type == COMPLAINED)
-    withdrawn = pl.DataFrame({"customer": e_cust[gone], "channel": pl.Series(CHANNELS).gather(e_channel[gone])})
+    withdrawn = pl.DataFrame({"customer": e_cust[gone],
+                              "channel": pl.Series(CHANNELS).gather(e_channel[gone])})
     return events, withdrawn.unique(maintain_order=True)

@@ -20,8 +20,15 @@ from billcx.sample.events import build_events
 from billcx.sample.payments import FAILURE_CODES, Outcome, settle
 from billcx.sample.population import ARCHETYPES, CADENCES, Population, build_population
 from billcx.sample.settings import SampleSettings, stream
-from billcx.schema import (CUSTOMERS, EVENTS, INVOICE_STATUSES, INVOICES, PAYMENT_METHODS, PAYMENT_STATUSES,
-                           PAYMENTS)
+from billcx.schema import (
+    CUSTOMERS,
+    EVENTS,
+    INVOICE_STATUSES,
+    INVOICES,
+    PAYMENT_METHODS,
+    PAYMENT_STATUSES,
+    PAYMENTS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +145,8 @@ def _frames(pop: Population, invoices: _Columns, payments: _Columns) -> tuple[pl
     payment_frame = pl.DataFrame({
         "payment_id": _ids("PAY", len(order), 8),
         "customer_id": customer_ids.gather(payments.pop("customer")[order]),
-        "invoice_id": invoice_ids.gather(np.maximum(reference, 0)).scatter(np.flatnonzero(reference < 0), None),
+        "invoice_id": invoice_ids.gather(np.maximum(reference, 0))
+        .scatter(np.flatnonzero(reference < 0), None),
         "paid_at": instant_series("paid_at", at[order]),
         "amount": payments.pop("amount")[order],
         "currency": currencies.gather(payments.pop("currency")[order]),
@@ -165,7 +173,8 @@ def _profiles(pop: Population) -> pl.DataFrame:
 
 def _withdraw_consent(customers: pl.DataFrame, withdrawn: list[pl.DataFrame]) -> pl.DataFrame:
     """Customers who unsubscribed from or complained about a channel no longer consent to it."""
-    gone = pl.concat(withdrawn) if withdrawn else pl.DataFrame(schema={"customer": pl.Int64, "channel": pl.String})
+    gone = (pl.concat(withdrawn) if withdrawn
+            else pl.DataFrame(schema={"customer": pl.Int64, "channel": pl.String}))
     exprs = []
     for channel in ("email", "sms", "push"):
         mask = np.zeros(customers.height, dtype=bool)

@@ -30,7 +30,8 @@ from billcx.sample.writer import EXPORT_TABLES, csv_bytes, export_text, tables
 
 BOM = "\ufeff"
 _LINE_ENDS = {"invoices": "\r\n"}
-_KEYS = {"customers": "customer_id", "invoices": "invoice_id", "payments": "payment_id", "events": "customer_id"}
+_KEYS = {"customers": "customer_id", "invoices": "invoice_id", "payments": "payment_id",
+         "events": "customer_id"}
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ class _TablePlan:
         self.used = np.zeros(frame.height, dtype=bool)
         self.updates: dict[str, dict[int, str]] = {}
         self.cells: list[tuple[int, DefectKind, str]] = []  # (row, kind, value)
-        self.extras: list[tuple[int, DefectKind, dict[str, str | None]]] = []  # copies: (source, kind, changes)
+        # Copies of rows: (source row, kind, changed cells).
+        self.extras: list[tuple[int, DefectKind, dict[str, str | None]]] = []
         self.lines: list[tuple[int, DefectKind]] = []  # line-level defects at a row
 
     def choose(self, kind: DefectKind, mask: np.ndarray, *, fallback: np.ndarray | None = None,
@@ -200,7 +202,7 @@ class _TablePlan:
                 rows[at] += ","
             else:
                 before.setdefault(at, []).append(("" if kind.kind == "blank_line" else header, kind))
-        def record(line: int, kind: DefectKind, value: str) -> None:
+        def note(line: int, kind: DefectKind, value: str) -> None:
             defects.append(Defect(file, line, kind.column, kind.kind, kind.expect, kind.code, value))
 
         lines = [header]
@@ -208,16 +210,16 @@ class _TablePlan:
         for i, content in enumerate(rows):
             for extra, kind in before.get(i, []):
                 lines.append(extra)
-                record(len(lines), kind, "")
+                note(len(lines), kind, "")
             lines.append(content)
             line_of[i] = len(lines)
         for row, kind, value in self.cells:
-            record(int(line_of[position[row]]), kind, value)
+            note(int(line_of[position[row]]), kind, value)
         for j, (_, kind, _) in enumerate(self.extras):
-            record(int(line_of[position[n + j]]), kind, str(full[n + j, kind.column or _KEYS[self.name]]))
+            note(int(line_of[position[n + j]]), kind, str(full[n + j, kind.column or _KEYS[self.name]]))
         for row, kind in self.lines:
             if kind.kind.startswith("ragged"):
-                record(int(line_of[position[row]]), kind, str(full[row, _KEYS[self.name]]))
+                note(int(line_of[position[row]]), kind, str(full[row, _KEYS[self.name]]))
         ending = _LINE_ENDS.get(self.name, "\n")
         body = ending.join(lines) + ending
         if self.name == "customers":

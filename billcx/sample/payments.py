@@ -29,13 +29,15 @@ Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 
 SUCCEEDED, FAILED, REFUNDED = 0, 1, 2  # indexes into billcx.schema.PAYMENT_STATUSES
-FAILURE_CODES = ("insufficient_funds", "card_declined", "expired_card", "account_closed", "debit_not_authorized")
+FAILURE_CODES = ("insufficient_funds", "card_declined", "expired_card", "account_closed",
+                 "debit_not_authorized")
 _CARD_DECLINES = (0.45, 0.35, 0.20, 0.0, 0.0)
 _DEBIT_DECLINES = (0.70, 0.0, 0.0, 0.10, 0.20)
 # Autopay charges run 10:00-12:00 UTC: the same calendar day in every zone from UTC-10 to UTC+11.
 _AUTOPAY_MINUTE = 600
 US_PER_DAY = MINUTES_PER_DAY * US_PER_MINUTE
-_OPEN, _PAID, _VOID, _WRITTEN_OFF = (INVOICE_STATUSES.index(s) for s in ("open", "paid", "void", "written_off"))
+_OPEN, _PAID, _VOID, _WRITTEN_OFF = (INVOICE_STATUSES.index(s)
+                                     for s in ("open", "paid", "void", "written_off"))
 _BY_TRANSFER = (PAYMENT_METHODS.index("bank_transfer"), PAYMENT_METHODS.index("check"))
 
 
@@ -162,7 +164,8 @@ def settle(pop: Population, inv: Invoices, settings: SampleSettings, clock: Zone
     # pays by hand (late) or not at all.
     auto = np.flatnonzero(payable & (archetype == AUTOPAY))
     debit = pop.method[c[auto]] == PAYMENT_METHODS.index("direct_debit")
-    first_at = (inv.due[auto] * MINUTES_PER_DAY + _AUTOPAY_MINUTE + rng.integers(0, 120, len(auto))) * US_PER_MINUTE
+    first_at = ((inv.due[auto] * MINUTES_PER_DAY + _AUTOPAY_MINUTE + rng.integers(0, 120, len(auto)))
+                * US_PER_MINUTE)
     fail1 = rng.random(len(auto)) < pop.autopay_fail[c[auto]]
     code1 = _declines(rng, debit)
     rows.add(auto, inv.due[auto], first_at, inv.amount[auto], np.where(fail1, FAILED, SUCCEEDED),
@@ -201,15 +204,15 @@ def settle(pop: Population, inv: Invoices, settings: SampleSettings, clock: Zone
              FAILED, np.where(rng.random(len(by_card)) < 0.6, 1, 0))
     # Paid twice by mistake; the second payment was refunded.
     twice = rng.random(len(final)) < 0.004
-    rows.add(final[twice], pay_day[final[twice]] + 1, final_at[twice] + rng.integers(60, 2880, int(twice.sum()))
-             * US_PER_MINUTE, rest[twice], REFUNDED)
+    refund_at = final_at[twice] + rng.integers(60, 2880, int(twice.sum())) * US_PER_MINUTE
+    rows.add(final[twice], pay_day[final[twice]] + 1, refund_at, rest[twice], REFUNDED)
 
     invoice, local_day, at, amount, status, failure, manual_card = rows.build()
     keep = at <= end_us
     invoice, local_day, at, amount = invoice[keep], local_day[keep], at[keep], amount[keep]
-    status, failure, manual_card = status[keep], failure[keep], manual_card[keep].astype(bool)
+    status, failure, by_hand = status[keep], failure[keep], manual_card[keep].astype(np.bool_)
     # Bank transfers and cheques that arrived without a usable reference stay unapplied.
-    by_transfer = np.isin(pop.method[c[invoice]], _BY_TRANSFER) & ~manual_card
+    by_transfer = np.isin(pop.method[c[invoice]], _BY_TRANSFER) & ~by_hand
     applied = ~(by_transfer & (status == SUCCEEDED) & (rng.random(len(invoice)) < 0.02))
 
     counted = (status == SUCCEEDED) & applied
@@ -232,6 +235,6 @@ def settle(pop: Population, inv: Invoices, settings: SampleSettings, clock: Zone
     offset = rng.integers(-20, 29, n)
     hold_until = np.where(promised, end + np.where(offset >= 0, offset + 1, offset), -1)
     attempts = Attempts(invoice=invoice, local_day=local_day, at=at, amount=amount, status=status,
-                        failure=failure, manual_card=manual_card, applied=applied)
+                        failure=failure, manual_card=by_hand, applied=applied)
     return Outcome(attempts=attempts, status=state, amount_paid=amount_paid, paid_day=paid_day,
                    settled_at=settled_at, hold_until=hold_until)

@@ -9,6 +9,7 @@ habitual payment weekday and hour, and engagement rates.  It is returned as
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,9 +17,20 @@ import polars as pl
 
 from billcx.money import exponent
 from billcx.sample.clock import date_series, epoch_day
-from billcx.sample.countries import (AUTOPAY_METHODS, COUNTRIES, FIRST_NAMES, LAST_NAMES, LINE2,
-                                     MANUAL_METHODS, NUMBER_AFTER_STREET, POSTAL_LETTERS, STREETS,
-                                     Country, ascii_fold, language)
+from billcx.sample.countries import (
+    AUTOPAY_METHODS,
+    COUNTRIES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    LINE2,
+    MANUAL_METHODS,
+    NUMBER_AFTER_STREET,
+    POSTAL_LETTERS,
+    STREETS,
+    Country,
+    ascii_fold,
+    language,
+)
 from billcx.sample.settings import SampleSettings, stream
 from billcx.schema import CHANNELS, PAYMENT_METHODS
 
@@ -82,7 +94,7 @@ class Population:
 
     def slice(self, start: int, stop: int) -> Population:
         """Customers ``start .. stop - 1`` (rows renumbered from 0)."""
-        parts: dict[str, object] = {}
+        parts: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray | pl.DataFrame):
@@ -134,7 +146,7 @@ def _fill_template(rng: np.random.Generator, templates: pl.Series) -> pl.Series:
     """Replace each ``#`` by a random digit and each ``@`` by a random postcode letter."""
     n = len(templates)
     out = templates
-    width = int(templates.str.len_chars().max() or 0)
+    width = int(templates.str.len_chars().to_numpy().max(initial=0))
     letters = pl.Series(list(POSTAL_LETTERS))
     for _ in range(width):
         digit = pl.Series(rng.integers(0, 10, n)).cast(pl.String)
@@ -148,7 +160,6 @@ def _fill_template(rng: np.random.Generator, templates: pl.Series) -> pl.Series:
 def _names(rng: np.random.Generator, lang: npt.NDArray[np.str_], business: Bools,
            suffix: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
     """Display names and the ASCII first/last parts used for e-mail addresses."""
-    n = len(lang)
     langs = tuple(FIRST_NAMES)
     firsts = [f for g in langs for f in FIRST_NAMES[g]]
     lasts = [x for g in langs for x in LAST_NAMES[g]]
@@ -280,7 +291,8 @@ def build_population(settings: SampleSettings) -> Population:
                    >= np.cumsum(manual, axis=1)).sum(axis=1).clip(0, len(MANUAL_METHODS) - 1)
     auto_w = np.array([c.autopay_methods for c in country_obj])[combo_of]
     auto_pick = (rng.random(n) * auto_w.sum(axis=1) >= auto_w[:, 0]).astype(np.int64)
-    method_name = np.where(autopay, np.array(AUTOPAY_METHODS)[auto_pick], np.array(MANUAL_METHODS)[manual_pick])
+    method_name = np.where(autopay, np.array(AUTOPAY_METHODS)[auto_pick],
+                           np.array(MANUAL_METHODS)[manual_pick])
     method = _index_of(method_name, PAYMENT_METHODS)
 
     # Billing cadence and terms.
@@ -305,7 +317,8 @@ def build_population(settings: SampleSettings) -> Population:
 
     late_logit = np.select(
         [archetype == PUNCTUAL, archetype == LATE, archetype == ONE_OFF, archetype == AUTOPAY],
-        [rng.normal(-2.6, 0.5, n), rng.normal(1.0, 0.6, n), rng.normal(-0.6, 0.8, n), rng.normal(-0.3, 0.6, n)],
+        [rng.normal(-2.6, 0.5, n), rng.normal(1.0, 0.6, n), rng.normal(-0.6, 0.8, n),
+         rng.normal(-0.3, 0.6, n)],
         rng.normal(-2.2, 0.4, n))
     late_scale = np.where(archetype == LATE, 10 + 12 * rng.random(n), 4 + 6 * rng.random(n))
     never_pay = np.select([archetype == LATE, archetype == ONE_OFF], [0.10, 0.05], 0.006)
@@ -397,7 +410,8 @@ def build_population(settings: SampleSettings) -> Population:
         "payment_method": method_name,
     })
     return Population(
-        customers=customers, zones=zones, zone=zone, currencies=currencies, currency=currency, minor_exponent=minor_exponent,
+        customers=customers, zones=zones, zone=zone, currencies=currencies, currency=currency,
+        minor_exponent=minor_exponent,
         signup_day=signup, business=business, archetype=archetype, cadence=cadence, anchor_day=anchor_day,
         monthly_rate=monthly_rate, terms_days=terms, month_end_terms=month_end, amount_mu=amount_mu,
         amount_sigma=amount_sigma, fixed_price=fixed_price, price_rises=price_rises, late_logit=late_logit,

@@ -12,6 +12,7 @@ from billcx.hashing import stable_hash
 from billcx.sample.countries import COUNTRY_CODES
 
 MIN_MONTHS = 18
+DEFAULT_END = dt.date(2026, 10, 31)
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class SampleSettings:
 
     customers: int
     seed: int
-    end: dt.date = dt.date(2026, 10, 31)
+    end: dt.date = DEFAULT_END
     months: int = MIN_MONTHS
     countries: tuple[str, ...] = COUNTRY_CODES
     events: bool = True

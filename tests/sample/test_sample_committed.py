@@ -32,7 +32,7 @@ def test_committed_sample_data_is_what_the_generator_makes(data: SampleData, tmp
     for path in fresh:
         committed = SAMPLE / path.relative_to(tmp_path / "clean") if path.parent.name == "clean" \
             else SAMPLE / "messy" / path.name
-        assert committed.read_bytes() == path.read_bytes(), f"{committed} is stale; see this module's docstring"
+        assert committed.read_bytes() == path.read_bytes(), f"{committed} is stale; see the module docstring"
 
 
 def test_docs_list_every_defect_with_its_count(data: SampleData) -> None:

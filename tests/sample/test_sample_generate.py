@@ -222,8 +222,8 @@ def test_every_archetype_is_present_and_behaves_as_named(larger: SampleData) -> 
 
 def test_one_off_customers_have_one_or_two_invoices(larger: SampleData) -> None:
     one_off = larger.profiles.filter(pl.col("archetype") == "one_off")["customer_id"]
-    counts = larger.invoices.filter(pl.col("customer_id").is_in(one_off.implode()), pl.col("amount") > 0).group_by(
-        "customer_id").len()
+    counts = (larger.invoices.filter(pl.col("customer_id").is_in(one_off.implode()), pl.col("amount") > 0)
+              .group_by("customer_id").len())
     assert counts["len"].max() <= 2
 
 

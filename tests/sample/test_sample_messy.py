@@ -1,4 +1,4 @@
-"""messify(): every catalogued defect is present, exactly where defects.json says, and nothing else changes."""
+"""messify(): every catalogued defect is present, where defects.json says, and nothing else changes."""
 
 from __future__ import annotations
 

@@ -77,7 +77,8 @@ def test_parquet_keeps_native_contract_types(data: SampleData, tmp_path: Path) -
     for path, table in zip(paths, (CUSTOMERS, INVOICES, PAYMENTS, EVENTS), strict=True):
         frame = pl.read_parquet(path)
         assert frame.schema == table.schema
-    assert pl.read_parquet(paths[1])["amount"].to_list() == data.invoices.sort("invoice_id")["amount"].to_list()
+    amounts = pl.read_parquet(paths[1])["amount"].to_list()
+    assert amounts == data.invoices.sort("invoice_id")["amount"].to_list()
 
 
 def test_unknown_format_is_a_usage_error(data: SampleData, tmp_path: Path) -> None:
