@@ -24,6 +24,7 @@ from billcx.schema import CHANNELS, EVENT_TYPES
 Ints = npt.NDArray[np.int64]
 
 REMINDER_OFFSETS = (-3, 3, 10, 20)
+_NAME_RANK = np.argsort(np.argsort(np.array(EVENT_TYPES)))  # alphabetical rank of each event code
 _BATCH_MINUTE = 15 * 60
 EMAIL, SMS, PUSH = CHANNELS.index("email"), CHANNELS.index("sms"), CHANNELS.index("push")
 (DELIVERED, OPENED, CLICKED, BOUNCED, COMPLAINED, UNSUBSCRIBED, REPLIED) = (
@@ -130,7 +131,8 @@ def build_events(pop: Population, inv: Invoices, out: Outcome, settings: SampleS
     e_type = np.concatenate([np.full(int(mask.sum()), code) for mask, _, code in blocks])
     within = e_at <= end_us
     e_cust, e_channel, e_at, e_type = e_cust[within], e_channel[within], e_at[within], e_type[within]
-    order = np.lexsort((e_type, e_at, e_cust))
+    # The order exports are written in: customer, time, then event name (channel is one per customer).
+    order = np.lexsort((_NAME_RANK[e_type], e_at, e_cust))
     e_cust, e_channel, e_at, e_type = e_cust[order], e_channel[order], e_at[order], e_type[order]
 
     events = pl.DataFrame({
