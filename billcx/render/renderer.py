@@ -190,7 +190,7 @@ class Renderer:
 
     def _fail(self, row: dict[str, Any], template: str, code: str, error: str) -> Failure:
         if self.log_failures:
-            logger.warning("message %s (template %s) failed: %s", row["message_key"], template, error)
+            logger.debug("message %s (template %s) failed: %s", row["message_key"], template, error)
         return Failure(row["message_key"], row["customer_id"], row["channel"], template, code, error)
 
     def _module(self, resolved: Resolved, ctx: dict[str, Any]) -> MessageModule:
