@@ -17,20 +17,9 @@ import polars as pl
 
 from billcx.money import exponent
 from billcx.sample.clock import date_series, epoch_day
-from billcx.sample.countries import (
-    AUTOPAY_METHODS,
-    COUNTRIES,
-    FIRST_NAMES,
-    LAST_NAMES,
-    LINE2,
-    MANUAL_METHODS,
-    NUMBER_AFTER_STREET,
-    POSTAL_LETTERS,
-    STREETS,
-    Country,
-    ascii_fold,
-    language,
-)
+from billcx.sample.contacts import addresses, emails, names, phones
+from billcx.sample.countries import AUTOPAY_METHODS, COUNTRIES, MANUAL_METHODS, Country, language
+from billcx.sample.draws import choice, index_of, pick
 from billcx.sample.settings import SampleSettings, stream
 from billcx.schema import CHANNELS, PAYMENT_METHODS
 
@@ -103,22 +92,6 @@ class Population:
         return replace(self, **parts)
 
 
-def _choice(rng: np.random.Generator, weights: npt.ArrayLike, size: int) -> Ints:
-    w = np.asarray(weights, dtype=np.float64)
-    return np.searchsorted(np.cumsum(w / w.sum()), rng.random(size), side="right").clip(0, len(w) - 1)
-
-
-def _index_of(values: npt.NDArray[np.str_], labels: tuple[str, ...]) -> Ints:
-    """Position of each value in ``labels`` (every value must be one of them)."""
-    uniq, inverse = np.unique(values, return_inverse=True)
-    return np.array([labels.index(str(u)) for u in uniq], dtype=np.int64)[inverse]
-
-
-def _pick(rng: np.random.Generator, start: Ints, count: Ints) -> Ints:
-    """A uniform index in ``start .. start + count - 1`` per row."""
-    return start + np.floor(rng.random(len(start)) * count).astype(np.int64)
-
-
 @dataclass(frozen=True)
 class _Combo:
     """One (country, region, locale) cell customers are drawn from."""
@@ -142,88 +115,6 @@ def _combos(settings: SampleSettings) -> list[_Combo]:
     return out
 
 
-def _fill_template(rng: np.random.Generator, templates: pl.Series) -> pl.Series:
-    """Replace each ``#`` by a random digit and each ``@`` by a random postcode letter."""
-    n = len(templates)
-    out = templates
-    width = int(templates.str.len_chars().to_numpy().max(initial=0))
-    letters = pl.Series(list(POSTAL_LETTERS))
-    for _ in range(width):
-        digit = pl.Series(rng.integers(0, 10, n)).cast(pl.String)
-        letter = letters.gather(rng.integers(0, len(POSTAL_LETTERS), n))
-        out = (pl.DataFrame({"t": out, "d": digit, "l": letter})
-               .select(pl.col("t").str.replace("#", pl.col("d"), literal=True)
-                       .str.replace("@", pl.col("l"), literal=True))["t"])
-    return out
-
-
-def _names(rng: np.random.Generator, lang: npt.NDArray[np.str_], business: Bools,
-           suffix: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """Display names and the ASCII first/last parts used for e-mail addresses."""
-    langs = tuple(FIRST_NAMES)
-    firsts = [f for g in langs for f in FIRST_NAMES[g]]
-    lasts = [x for g in langs for x in LAST_NAMES[g]]
-    f_start = np.cumsum([0] + [len(FIRST_NAMES[g]) for g in langs])[:-1]
-    l_start = np.cumsum([0] + [len(LAST_NAMES[g]) for g in langs])[:-1]
-    g = _index_of(lang, langs)
-    fi = _pick(rng, f_start[g], np.array([len(FIRST_NAMES[x]) for x in langs])[g])
-    li = _pick(rng, l_start[g], np.array([len(LAST_NAMES[x]) for x in langs])[g])
-    first = pl.Series(firsts).gather(fi)
-    last = pl.Series(lasts).gather(li)
-    first_ascii = pl.Series([ascii_fold(x) for x in firsts]).gather(fi)
-    last_ascii = pl.Series([ascii_fold(x) for x in lasts]).gather(li)
-    is_ja = pl.Series(lang == "ja")
-    frame = pl.DataFrame({"f": first, "l": last, "s": suffix, "ja": is_ja, "b": pl.Series(business)})
-    name = frame.select(
-        pl.when(pl.col("b") & pl.col("ja")).then(pl.col("s") + pl.col("l"))
-        .when(pl.col("b")).then(pl.col("l") + " " + pl.col("s"))
-        .when(pl.col("ja")).then(pl.col("l") + " " + pl.col("f"))
-        .otherwise(pl.col("f") + " " + pl.col("l"))
-    ).to_series()
-    return name, first_ascii, last_ascii
-
-
-def _emails(rng: np.random.Generator, first: pl.Series, last: pl.Series, business: Bools) -> pl.Series:
-    n = len(first)
-    number = rng.integers(1, 100, n)
-    with_number = rng.random(n) < 0.55
-    style = rng.integers(0, 3, n)
-    tld = pl.Series(["com", "org", "net"]).gather(_choice(rng, (0.6, 0.2, 0.2), n))
-    frame = pl.DataFrame({
-        "f": first, "l": last, "b": business, "style": style, "tld": tld,
-        "num": pl.Series(number).cast(pl.String), "has_num": with_number,
-        "missing": rng.random(n) < 0.04,
-    })
-    num = pl.when(pl.col("has_num")).then(pl.col("num")).otherwise(pl.lit(""))
-    local = (
-        pl.when(pl.col("b")).then(pl.concat_str([pl.lit("accounts."), pl.col("l"), num]))
-        .when(pl.col("style") == 0).then(pl.concat_str([pl.col("f"), pl.lit("."), pl.col("l"), num]))
-        .when(pl.col("style") == 1).then(pl.concat_str([pl.col("f").str.slice(0, 1), pl.col("l"), num]))
-        .otherwise(pl.concat_str([pl.col("f"), pl.lit("_"), pl.col("l"), num]))
-    )
-    return frame.select(
-        pl.when(pl.col("missing")).then(None)
-        .otherwise(pl.concat_str([local, pl.lit("@example."), pl.col("tld")])).alias("email")
-    ).to_series()
-
-
-def _phones(rng: np.random.Generator, combo_of: Ints, combos: list[_Combo]) -> pl.Series:
-    ranges = [combo.country.regions[combo.region_index].phones for combo in combos]
-    flat = [r for rs in ranges for r in rs]
-    start = np.cumsum([0] + [len(rs) for rs in ranges])[:-1]
-    count = np.array([len(rs) for rs in ranges])
-    pick = _pick(rng, start[combo_of], count[combo_of])
-    low = np.array([r.low for r in flat])[pick]
-    high = np.array([r.high for r in flat])[pick]
-    number = low + np.floor(rng.random(len(pick)) * (high - low + 1)).astype(np.int64)
-    frame = pl.DataFrame({
-        "p": pl.Series([r.prefix for r in flat]).gather(pick),
-        "w": pl.Series([r.width for r in flat]).gather(pick),
-        "n": pl.Series(number).cast(pl.String),
-    })
-    return frame.select(pl.col("p") + pl.col("n").str.zfill(pl.col("w"))).to_series()
-
-
 def build_population(settings: SampleSettings) -> Population:
     """Draw the customers and their hidden behaviour profile.
 
@@ -236,7 +127,7 @@ def build_population(settings: SampleSettings) -> Population:
     rng = stream(settings.seed, "customers")
     n = settings.customers
     combos = _combos(settings)
-    combo_of = _choice(rng, [c.weight for c in combos], n)
+    combo_of = choice(rng, [c.weight for c in combos], n)
     start, end = epoch_day(settings.start), epoch_day(settings.end)
 
     # Signup first: ids follow signup order, as a billing system numbers its accounts.
@@ -263,10 +154,10 @@ def build_population(settings: SampleSettings) -> Population:
     suffix_flat = [s for ss in suffix_lists for s in ss]
     suffix_start = np.cumsum([0] + [len(s) for s in suffix_lists])[:-1]
     suffix = pl.Series(suffix_flat).gather(
-        _pick(rng, suffix_start[combo_of], np.array([len(s) for s in suffix_lists])[combo_of]))
-    name, first_ascii, last_ascii = _names(rng, lang, business, suffix)
-    email = _emails(rng, first_ascii, last_ascii, business)
-    phone = _phones(rng, combo_of, combos)
+        pick(rng, suffix_start[combo_of], np.array([len(s) for s in suffix_lists])[combo_of]))
+    name, first_ascii, last_ascii = names(rng, lang, business, suffix)
+    email = emails(rng, first_ascii, last_ascii, business)
+    phone = phones(rng, combo_of, [c.country.regions[c.region_index].phones for c in combos])
     has_phone = rng.random(n) >= 0.08
     has_email = email.is_not_null().to_numpy()
 
@@ -284,7 +175,7 @@ def build_population(settings: SampleSettings) -> Population:
     consent_push = ~silent & (rng.random(n) < np.where(channel == 3, 0.95, 0.20))
     do_not_contact = rng.random(n) < 0.02
 
-    archetype = _choice(rng, ARCHETYPE_WEIGHTS, n)
+    archetype = choice(rng, ARCHETYPE_WEIGHTS, n)
     autopay = archetype == AUTOPAY
     manual = np.array([c.manual_methods for c in country_obj])[combo_of]
     manual_pick = (rng.random(n)[:, None] * manual.sum(axis=1, keepdims=True)
@@ -293,18 +184,18 @@ def build_population(settings: SampleSettings) -> Population:
     auto_pick = (rng.random(n) * auto_w.sum(axis=1) >= auto_w[:, 0]).astype(np.int64)
     method_name = np.where(autopay, np.array(AUTOPAY_METHODS)[auto_pick],
                            np.array(MANUAL_METHODS)[manual_pick])
-    method = _index_of(method_name, PAYMENT_METHODS)
+    method = index_of(method_name, PAYMENT_METHODS)
 
     # Billing cadence and terms.
     cadence = np.where(archetype == ONE_OFF, ONCE,
                        np.where(autopay, np.where(rng.random(n) < 0.9, MONTHLY, SEMIMONTHLY),
-                                _choice(rng, (0.68, 0.10, 0.06, 0.16), n)))
+                                choice(rng, (0.68, 0.10, 0.06, 0.16), n)))
     cadence = np.where(rng.random(n) < 0.025, NEVER, cadence)
     anchor_day = rng.integers(1, 29, n)
     monthly_rate = 0.5 + 2.5 * rng.random(n)
-    terms = np.where(business, np.array([30, 45, 60, 14, 0])[_choice(rng, (0.5, 0.15, 0.1, 0.15, 0.1), n)],
-                     np.array([14, 30, 7, 0])[_choice(rng, (0.35, 0.4, 0.13, 0.12), n)])
-    terms = np.where(autopay, np.array([0, 7, 14])[_choice(rng, (0.4, 0.3, 0.3), n)], terms)
+    terms = np.where(business, np.array([30, 45, 60, 14, 0])[choice(rng, (0.5, 0.15, 0.1, 0.15, 0.1), n)],
+                     np.array([14, 30, 7, 0])[choice(rng, (0.35, 0.4, 0.13, 0.12), n)])
+    terms = np.where(autopay, np.array([0, 7, 14])[choice(rng, (0.4, 0.3, 0.3), n)], terms)
     month_end = (np.array([c.month_end_terms for c in country_obj])[combo_of] & business
                  & (rng.random(n) < 0.6) & ~autopay)
 
@@ -335,7 +226,7 @@ def build_population(settings: SampleSettings) -> Population:
     weekday_w = np.where(business[:, None], [0.2, 0.2, 0.2, 0.15, 0.25, 0.0, 0.0],
                          [0.15, 0.14, 0.14, 0.14, 0.15, 0.16, 0.12])
     habit_weekday = (rng.random(n)[:, None] >= np.cumsum(weekday_w, axis=1)).sum(axis=1).clip(0, 6)
-    person_hour = np.array([7, 8, 12, 13, 18, 19, 20, 21])[_choice(rng, (0.1, 0.12, 0.1, 0.1, 0.14, 0.16,
+    person_hour = np.array([7, 8, 12, 13, 18, 19, 20, 21])[choice(rng, (0.1, 0.12, 0.1, 0.1, 0.14, 0.16,
                                                                            0.16, 0.12), n)]
     business_hour = np.clip(np.round(rng.normal(11, 2, n)), 8, 17).astype(np.int64)
     habit_minute = np.where(business, business_hour, person_hour) * 60 + rng.integers(0, 60, n)
@@ -354,34 +245,7 @@ def build_population(settings: SampleSettings) -> Population:
     click_rate = rng.beta(1.5, 6.0, n)
     bounce_rate = np.where(rng.random(n) < 0.03, 0.9, 0.01)
 
-    street_lists = {g: STREETS[g] for g in STREETS}
-    s_langs = tuple(street_lists)
-    s_flat = [s for g in s_langs for s in street_lists[g]]
-    s_start = np.cumsum([0] + [len(street_lists[g]) for g in s_langs])[:-1]
-    s_count = np.array([len(street_lists[g]) for g in s_langs])
-    g = _index_of(lang, s_langs)
-    street = pl.Series(s_flat).gather(_pick(rng, s_start[g], s_count[g]))
-    house = pl.Series(rng.integers(1, 240, n)).cast(pl.String)
-    after = pl.Series(np.isin(lang, list(NUMBER_AFTER_STREET)))
-    ja = pl.Series(lang == "ja")
-    block = pl.Series(rng.integers(1, 30, n)).cast(pl.String)
-    line2_on = pl.Series(rng.random(n) < 0.12)
-    line2_tpl = pl.Series([LINE2[x] for x in s_langs]).gather(g)
-    city_lists = [r.cities for r in region_obj]
-    c_flat = [c for cs in city_lists for c in cs]
-    c_start = np.cumsum([0] + [len(cs) for cs in city_lists])[:-1]
-    city_pick = _pick(rng, c_start[combo_of], np.array([len(cs) for cs in city_lists])[combo_of])
-    city = pl.Series([c for c, _ in c_flat]).gather(city_pick)
-    postal = _fill_template(rng, pl.Series([t for _, t in c_flat]).gather(city_pick))
-    unit = pl.Series(rng.integers(1, 60, n)).cast(pl.String)
-    addr = pl.DataFrame({"s": street, "h": house, "a": after, "ja": ja, "b": block, "on": line2_on,
-                         "t": line2_tpl, "u": unit}).select(
-        pl.when(pl.col("ja")).then(pl.concat_str([pl.col("s"), pl.col("b"), pl.lit("-"), pl.col("h")]))
-        .when(pl.col("a")).then(pl.concat_str([pl.col("s"), pl.lit(" "), pl.col("h")]))
-        .otherwise(pl.concat_str([pl.col("h"), pl.lit(" "), pl.col("s")])).alias("address_line1"),
-        pl.when(pl.col("on")).then(pl.col("t").str.replace("{n}", pl.col("u"), literal=True))
-        .otherwise(None).alias("address_line2"),
-    )
+    address = addresses(rng, lang, [r.cities for r in region_obj], combo_of)
 
     width = max(6, len(str(n)))
     ids = pl.Series("customer_id", np.arange(1, n + 1)).cast(pl.String).str.zfill(width)
@@ -401,10 +265,10 @@ def build_population(settings: SampleSettings) -> Population:
         "consent_letter": consent_letter,
         "consent_push": consent_push,
         "do_not_contact": do_not_contact,
-        "address_line1": addr["address_line1"],
-        "address_line2": addr["address_line2"],
-        "postal_code": postal,
-        "city": city,
+        "address_line1": address["address_line1"],
+        "address_line2": address["address_line2"],
+        "postal_code": address["postal_code"],
+        "city": address["city"],
         "signup_date": date_series("signup_date", signup),
         "autopay": autopay,
         "payment_method": method_name,
