@@ -124,11 +124,10 @@ def addresses(rng: np.random.Generator, lang: npt.NDArray[np.str_],
         address_line1, address_line2 (12% filled), postal_code and city columns.
     """
     n = len(lang)
-    street_lists = {g: STREETS[g] for g in STREETS}
-    s_langs = tuple(street_lists)
-    s_flat = [s for g in s_langs for s in street_lists[g]]
-    s_start = np.cumsum([0] + [len(street_lists[g]) for g in s_langs])[:-1]
-    s_count = np.array([len(street_lists[g]) for g in s_langs])
+    s_langs = tuple(STREETS)
+    s_flat = [s for g in s_langs for s in STREETS[g]]
+    s_count = np.array([len(STREETS[g]) for g in s_langs])
+    s_start = np.cumsum(s_count) - s_count
     g = index_of(lang, s_langs)
     street = pl.Series(s_flat).gather(pick(rng, s_start[g], s_count[g]))
     house = pl.Series(rng.integers(1, 240, n)).cast(pl.String)
@@ -137,10 +136,9 @@ def addresses(rng: np.random.Generator, lang: npt.NDArray[np.str_],
     block = pl.Series(rng.integers(1, 30, n)).cast(pl.String)
     line2_on = pl.Series(rng.random(n) < 0.12)
     line2_tpl = pl.Series([LINE2[x] for x in s_langs]).gather(g)
-    city_lists = cities
-    c_flat = [c for cs in city_lists for c in cs]
-    c_start = np.cumsum([0] + [len(cs) for cs in city_lists])[:-1]
-    city_pick = pick(rng, c_start[group_of], np.array([len(cs) for cs in city_lists])[group_of])
+    c_flat = [c for cs in cities for c in cs]
+    c_count = np.array([len(cs) for cs in cities])
+    city_pick = pick(rng, (np.cumsum(c_count) - c_count)[group_of], c_count[group_of])
     city = pl.Series([c for c, _ in c_flat]).gather(city_pick)
     postal = fill_template(rng, pl.Series([t for _, t in c_flat]).gather(city_pick))
     unit = pl.Series(rng.integers(1, 60, n)).cast(pl.String)
@@ -152,5 +150,4 @@ def addresses(rng: np.random.Generator, lang: npt.NDArray[np.str_],
         pl.when(pl.col("on")).then(pl.col("t").str.replace("{n}", pl.col("u"), literal=True))
         .otherwise(None).alias("address_line2"),
     )
-
     return lines.with_columns(postal_code=postal, city=city)
