@@ -23,7 +23,7 @@ HELP = (
 
 RunDirArg = Annotated[Path, typer.Argument(help="Run folder (clean/, segments/, plan/, bundle/, run.json).")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", dir_okay=False,
-                                             help=f"HTML file to write [default: RUN_DIR/{REPORT_FILE}].")]
+                                             help=f"HTML file to write (default: RUN_DIR/{REPORT_FILE}).")]
 KeyOpt = Annotated[Path | None, typer.Option("--pseudonymize", dir_okay=False,
                                              help="Key file: replace customer ids by keyed pseudonyms.")]
 
