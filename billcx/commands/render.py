@@ -98,6 +98,10 @@ def _summary(result: RenderResult, out: Path) -> None:
     table.add_row("holdout (not rendered)", f"{c.holdout:,}")
     table.add_row("failed", f"{c.failed:,}", style="red" if c.failed else None)
     table.add_row("SMS segments", f"{c.sms_segments:,}")
+    if c.sms_over_budget:
+        table.add_row("SMS over the segment budget", f"{c.sms_over_budget:,}", style="yellow")
+    if c.template_fallbacks:
+        table.add_row("template id missing, kind's used", f"{c.template_fallbacks:,}", style="yellow")
     err_console().print(table)
     for f in result.failures.head(10).iter_rows(named=True):
         err_console().print(f"[red]failed[/] {f['message_key']} ({f['template']}): {f['code']}: {f['error']}",

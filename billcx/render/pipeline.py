@@ -131,7 +131,7 @@ def render(schedule: pl.DataFrame, data: CleanData, *, settings: RenderSettings 
     push_rows: list[dict[str, object]] = []
     failures: list[Failure] = list(dup_failures)
     by_channel: dict[str, int] = {}
-    fallbacks = hidden = segments = 0
+    fallbacks = hidden = segments = over_budget = 0
     for out in _outputs(prepared, settings, templates, workers, on_progress):
         failures.extend(out.failures)
         for r in out.rendered:
@@ -143,6 +143,7 @@ def render(schedule: pl.DataFrame, data: CleanData, *, settings: RenderSettings 
             if r.sms is not None:
                 sms_rows.append(r.sms)
                 segments += int(r.sms["segments"])
+                over_budget += int(r.sms["segments"]) > settings.sms_segment_budget
             if r.push is not None:
                 push_rows.append(r.push)
             fallbacks += r.fell_back
@@ -152,7 +153,8 @@ def render(schedule: pl.DataFrame, data: CleanData, *, settings: RenderSettings 
     failures.sort(key=lambda f: f.message_key)
     counts = RenderCounts(scheduled=sched.height, holdout=holdout, rendered=len(manifest_rows) - tasks.height,
                           tasks=tasks.height, failed=len(failures), by_channel=by_channel,
-                          sms_segments=segments, template_fallbacks=fallbacks, lines_hidden=hidden)
+                          sms_segments=segments, template_fallbacks=fallbacks, lines_hidden=hidden,
+                          sms_over_budget=over_budget)
     if counts.failed:
         logger.warning("%d of %d messages failed to render", counts.failed, sched.height - holdout)
     return RenderResult(

@@ -48,6 +48,9 @@ class BodyStore:
     def __len__(self) -> int:
         return len(self._index)
 
+    def __contains__(self, path: object) -> bool:
+        return path in self._index
+
     def __iter__(self) -> Iterator[tuple[str, bytes]]:
         for path in list(self._index):
             yield path, self.get(path)
@@ -73,6 +76,8 @@ class RenderCounts:
         template_fallbacks: messages whose template id was missing and used the kind's template.
         lines_hidden: messages whose invoice lines did not add up to amount_due, so only the total
             was shown.
+        sms_over_budget: SMS longer than ``settings.sms_segment_budget`` segments (rendered, but
+            ``templates lint`` would have flagged their template).
     """
 
     scheduled: int = 0
@@ -84,6 +89,7 @@ class RenderCounts:
     sms_segments: int = 0
     template_fallbacks: int = 0
     lines_hidden: int = 0
+    sms_over_budget: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,7 @@ class RenderResult:
     def body(self, message_key: str) -> bytes:
         """The rendered file of an email or letter message (KeyError when it has none)."""
         rows = self.manifest.filter(pl.col("message_key") == message_key)["path"].to_list()
-        if not rows or rows[0] not in self.bodies.paths():
+        if not rows or rows[0] not in self.bodies:
             raise KeyError(message_key)
         return self.bodies.get(rows[0])
 
@@ -133,6 +139,6 @@ class RenderResult:
             "scheduled": c.scheduled, "holdout": c.holdout, "rendered": c.rendered, "tasks": c.tasks,
             "failed": c.failed, "by_channel": dict(sorted(c.by_channel.items())),
             "sms_segments": c.sms_segments, "template_fallbacks": c.template_fallbacks,
-            "lines_hidden": c.lines_hidden,
+            "lines_hidden": c.lines_hidden, "sms_over_budget": c.sms_over_budget,
             "failures": self.failures.head(20).select("message_key", "template", "code", "error").to_dicts(),
         }
