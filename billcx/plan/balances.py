@@ -40,22 +40,24 @@ def open_balances(invoices: pl.LazyFrame, payments: pl.LazyFrame, *, as_of: dt.d
         sorted by customer, currency, due date, issue date and invoice id.
     """
     issued = invoices.filter(pl.col("issue_date") <= as_of, ~pl.col("status").is_in(["void", "written_off"]))
-    mentioned = payments.filter(pl.col("invoice_id").is_not_null()).select("invoice_id").unique()
-    applied = (_payments_as_of(payments, as_of).filter(pl.col("invoice_id").is_not_null())
-               .group_by("invoice_id", "currency").agg(applied=pl.col("amount").sum()))
+    settled = (pl.col("status") == "paid") & pl.col("paid_date").is_not_null() & (pl.col("paid_date") <= as_of)
+    # Most invoices of a long export are settled: drop them before any join with the payments.
+    candidates = issued.filter(pl.col("amount") > 0, ~settled)
+    paid_rows = payments.filter(pl.col("invoice_id").is_not_null()).join(
+        candidates.select("invoice_id"), on="invoice_id", how="semi")
+    mentioned = paid_rows.select("invoice_id").unique()
+    applied = (_payments_as_of(paid_rows, as_of).group_by("invoice_id", "currency")
+               .agg(applied=pl.col("amount").sum()))
     debits = (
-        issued.filter(pl.col("amount") > 0)
+        candidates
         .join(mentioned.with_columns(_mentioned=pl.lit(True)), on="invoice_id", how="left")
         .join(applied, on=["invoice_id", "currency"], how="left")
         .with_columns(
-            settled=(pl.col("status") == "paid") & pl.col("paid_date").is_not_null()
-            & (pl.col("paid_date") <= as_of),
             export_paid=pl.when(pl.col("paid_date").is_not_null() & (pl.col("paid_date") > as_of))
             .then(pl.lit(0, dtype=pl.Int64)).otherwise(pl.col("amount_paid").fill_null(0)),
         )
         .with_columns(
-            paid=pl.when(pl.col("settled")).then(pl.col("amount"))
-            .when(pl.col("_mentioned").fill_null(False)).then(pl.col("applied").fill_null(0))
+            paid=pl.when(pl.col("_mentioned").fill_null(False)).then(pl.col("applied").fill_null(0))
             .otherwise(pl.col("export_paid"))
         )
         .with_columns(due_before_credit=(pl.col("amount") - pl.col("paid")).clip(lower_bound=0))

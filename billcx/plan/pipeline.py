@@ -89,15 +89,24 @@ def plan(data: CleanData, segments: pl.DataFrame, *, as_of: dt.date, policy: Pol
     if stale:
         warnings.append(stale)
         log.warning(stale)
-    segs = SEGMENTS.conform(segments) if segments is not None else SEGMENTS.empty()
-    cust, cust_warnings = customer_facts(data.customers.collect(), segs, policy)
-    warnings += cust_warnings
     balances = open_balances(data.invoices, data.payments, as_of=as_of)
+    late_days = policy.catch_up.max_late_days
+    # Only customers who owe money or paid recently (thank-you, failed charge) can get a message.
+    recent = as_of - dt.timedelta(days=late_days + max((t.delay_days for t in policy.triggers), default=0) + 2)
+    relevant = pl.concat([
+        balances.select("customer_id"),
+        data.payments.filter(pl.col("paid_at").dt.date() >= recent, pl.col("paid_at").dt.date() <= as_of)
+        .select("customer_id").collect(),
+    ]).unique()
+    segs = SEGMENTS.conform(segments) if segments is not None else SEGMENTS.empty()
+    segs = segs.join(relevant, on="customer_id", how="semi")
+    cust, cust_warnings = customer_facts(data.customers.join(relevant.lazy(), on="customer_id", how="semi").collect(),
+                                         segs, policy)
+    warnings += cust_warnings
     step("balances")
 
     steps, money, minimums = step_tables(policy)
     inv, skipped_inv = _invoices_with_ladders(balances, cust, invoice_risk, minimums, policy)
-    late_days = policy.catch_up.max_late_days
     reach = _offset_reach(policy)
     cals = build_calendars(cust["cal_id"].unique().to_list() + [""],
                            as_of - dt.timedelta(days=late_days + 2 * reach + 30),
@@ -132,7 +141,9 @@ def plan(data: CleanData, segments: pl.DataFrame, *, as_of: dt.date, policy: Pol
 
     dnc = msgs.filter(pl.col("do_not_contact").fill_null(False))
     msgs = msgs.filter(~pl.col("do_not_contact").fill_null(False))
-    contact = contactability(cust, data.events.collect() if data.events is not None else None, as_of=as_of,
+    events = (data.events.join(relevant.lazy(), on="customer_id", how="semi").collect()
+              if data.events is not None else None)
+    contact = contactability(cust, events, as_of=as_of,
                              bounce_limit=policy.channels.bounce_limit)
     msgs, no_channel = choose_channels(msgs, contact)
     step("channels")
@@ -253,8 +264,8 @@ def _with_holds(inst: pl.DataFrame, balances: pl.DataFrame, holds: pl.DataFrame 
 
 def _payments_local(data: CleanData, cust: pl.DataFrame, *, as_of: dt.date, since: dt.date) -> pl.DataFrame:
     pays = (data.payments.filter(pl.col("paid_at").dt.date() <= as_of, pl.col("paid_at").dt.date() >= since)
-            .select("payment_id", "customer_id", "invoice_id", "paid_at", "currency", "status").collect())
-    pays = pays.join(cust.select("customer_id", "tz"), on="customer_id", how="inner")
+            .select("payment_id", "customer_id", "invoice_id", "paid_at", "currency", "status")
+            .join(cust.lazy().select("customer_id", "tz"), on="customer_id", how="inner").collect())
     pays = local_datetime(pays, instant="paid_at", tz="tz", out="local_dt")
     return pays.with_columns(local_date=pl.col("local_dt").dt.date())
 

@@ -235,10 +235,12 @@ def test_send_hour_learned_from_the_customers_payment_times() -> None:
 
 def test_thin_history_follows_the_segment() -> None:
     # c2 pays at 14:00 New York often; c1 (same segment) paid once at 08:00: c1 follows the segment.
+    # (The segment's pattern comes from the customers in the plan: c2 owes money too.)
     pays = _payments_at("c2", 18, 20) + [payment("x", "c1", None, T(2025, 5, 3, 12), 100)]
-    data = frames([customer("c1"), customer("c2")], [invoice("i1", "c1", D(2025, 7, 10))], pays)
+    data = frames([customer("c1"), customer("c2")],
+                  [invoice("i1", "c1", D(2025, 7, 10)), invoice("i2", "c2", D(2025, 7, 25))], pays)
     pol = policy(send={"default_hour": 10, "spread_minutes": 0, "segment_prior": 1.0})
-    [pre] = rows(run(data, [segment("c1"), segment("c2")], pol=pol, horizon_days=9))
+    [pre] = rows(run(data, [segment("c1"), segment("c2")], pol=pol, horizon_days=9), customer_id="c1")
     assert pre["send_at_local"].startswith("2025-07-07T14:")
     assert "sendtime:segment" in codes(pre)
 
