@@ -151,7 +151,7 @@ def _major(minor: int, currency: str) -> str:
 
 
 def build_context(row: Mapping[str, Any], *, settings: RenderSettings, locale: str, language: str,
-                  opt_out_required: bool) -> dict[str, Any]:
+                  opt_out_required: bool, names: frozenset[str] | None = None) -> dict[str, Any]:
     """The template variables of one prepared row.
 
     Args:
@@ -160,6 +160,8 @@ def build_context(row: Mapping[str, Any], *, settings: RenderSettings, locale: s
         locale: canonical BCP 47 tag to format amounts and dates in.
         language: language folder of the templates used (chooses the opt-out wording).
         opt_out_required: whether this channel must carry an opt-out line.
+        names: variables the templates use; the costly ones (formatted invoice lines, links) are
+            left empty when unused (None: build everything).
 
     Returns:
         The variables, documented in docs/render.md.
@@ -187,11 +189,14 @@ def build_context(row: Mapping[str, Any], *, settings: RenderSettings, locale: s
     invoices = []
     lines_total = 0
     same_currency = True
+    want_lines = names is None or "invoices" in names
     for line in lines:
         remaining = 0 if line["status"] in _CLOSED else line["amount"] - line["amount_paid"]
         cur = line["currency"]
         same_currency = same_currency and cur == currency
         lines_total += remaining
+        if not want_lines:
+            continue
         invoices.append({
             "id": line["invoice_id"], "issue_date": fmt.date(line["issue_date"]),
             "due_date": fmt.date(line["due_date"]), "due_date_short": fmt.date(line["due_date"], "medium"),
@@ -207,6 +212,10 @@ def build_context(row: Mapping[str, Any], *, settings: RenderSettings, locale: s
     opt_out = settings.opt_out_text(language) if opt_out_required else ""
     reasons = list(row["reasons"] or [])
     amount_text = fmt.money(amount_due, currency) if currency else None
+
+    def want(name: str) -> bool:
+        return names is None or name in names
+
     return {
         "locale": locale,
         "language": language,
@@ -229,19 +238,19 @@ def build_context(row: Mapping[str, Any], *, settings: RenderSettings, locale: s
         "due_date_short": fmt.date(earliest, "medium") if earliest is not None else None,
         "days_overdue": max((send_date - earliest).days, 0) if earliest is not None else 0,
         "invoices": invoices,
-        "invoice_count": len(invoices),
-        "invoice_list": ", ".join(i["id"] for i in invoices),
+        "invoice_count": len(lines),
+        "invoice_list": ", ".join(line["invoice_id"] for line in lines),
         "late_fee": fmt.money(late_fee, currency) if late_fee and currency else None,
         "late_fee_minor": late_fee,
-        "show_lines": bool(invoices) and is_payment_request and same_currency
+        "show_lines": bool(lines) and is_payment_request and same_currency
         and lines_total + late_fee == amount_due,
         "totals": [{"currency": currency, "amount": amount_text, "amount_minor": amount_due}]
         if currency else [],
         "offer": _parse_offer(row["offer"], amount_due, currency, fmt),
         "is_payment_request": is_payment_request,
-        "pay_url": build_url(settings.pay_url, values),
-        "feedback_url": build_url(settings.feedback_url, values),
-        "manage_url": build_url(settings.manage_preferences_url, values),
-        "unsubscribe_url": build_url(settings.unsubscribe_url, values),
+        "pay_url": build_url(settings.pay_url, values) if want("pay_url") else "",
+        "feedback_url": build_url(settings.feedback_url, values) if want("feedback_url") else "",
+        "manage_url": build_url(settings.manage_preferences_url, values) if want("manage_url") else "",
+        "unsubscribe_url": build_url(settings.unsubscribe_url, values) if want("unsubscribe_url") else "",
         "opt_out": opt_out,
     }

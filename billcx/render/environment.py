@@ -163,6 +163,7 @@ class Resolved:
     layouts: tuple[Template, ...]
     sha256: str  # over the sources of every template file involved
     fell_back_to_kind: bool
+    names: frozenset[str]  # variables the templates use (undeclared names of every file involved)
 
 
 _PACKS: dict[str, tuple[tuple[tuple[str, int, int], ...], Pack]] = {}
@@ -282,11 +283,13 @@ class Pack:
                 raise TemplateNotFound(f"layout '{layout}' not found (looked in {', '.join(chain[level:])})")
         files = self._closure([name, *layouts])
         digest = hashlib.sha256()
+        names: set[str] = set()
         for f in files:
             digest.update(f.encode() + b"\x00" + self.source(f).encode() + b"\x00")
+            names |= meta.find_undeclared_variables(self.env.parse(self.source(f)))
         return Resolved(name=name[:-3], language=chain[level], message=self.env.get_template(name),
                         layouts=tuple(self.env.get_template(n) for n in layouts),
-                        sha256=digest.hexdigest(), fell_back_to_kind=fell_back)
+                        sha256=digest.hexdigest(), fell_back_to_kind=fell_back, names=frozenset(names))
 
 
 def _safe_id(template_id: str) -> bool:

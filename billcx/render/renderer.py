@@ -39,6 +39,8 @@ from billcx.render.settings import RenderSettings
 
 logger = logging.getLogger(__name__)
 
+# Variables the renderer itself reads besides what the templates use (headers, push links).
+_CHANNEL_NAMES = {"email": frozenset({"manage_url", "unsubscribe_url"}), "push": frozenset({"pay_url"})}
 SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -158,7 +160,8 @@ class Renderer:
             template = resolved.name
             locale = self.format_locale(row[_C + "locale"], resolved.language)
             ctx = build_context(row, settings=self.settings, locale=locale, language=resolved.language,
-                                opt_out_required=channel in self.settings.opt_out_channels)
+                                opt_out_required=channel in self.settings.opt_out_channels,
+                                names=resolved.names | _CHANNEL_NAMES.get(channel, frozenset()))
             if channel == "email":
                 rendered = self._email(row, ctx, resolved)
             elif channel == "sms":
@@ -185,7 +188,8 @@ class Renderer:
             return self._fail(row, template, "template",
                               f"{type(exc).__name__}: {describe_error(exc, self.pack)}")
         rendered.fell_back = resolved.fell_back_to_kind
-        rendered.lines_hidden = bool(ctx["invoices"]) and ctx["is_payment_request"] and not ctx["show_lines"]
+        rendered.lines_hidden = bool(ctx["invoice_count"]) and ctx["is_payment_request"] \
+            and not ctx["show_lines"]
         return rendered
 
     def _fail(self, row: dict[str, Any], template: str, code: str, error: str) -> Failure:
