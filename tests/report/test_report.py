@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -27,6 +28,13 @@ def _page(html: str) -> str:
     return html.replace(get_plotlyjs(), "")
 
 
+def _charts(html: str) -> dict[str, tuple[list, dict]]:
+    """Chart id -> (traces, layout), parsed from each Plotly.newPlot call (must be valid JSON)."""
+    calls = re.findall(r'Plotly\.newPlot\(\s*"([^"]+)",\s*(\[.*?\]),\s*(\{.*?\}),\s*\{"displaylogo"',
+                       _page(html), flags=re.S)
+    return {cid: (json.loads(data), json.loads(layout)) for cid, data, layout in calls}
+
+
 def _section(summary_dict: dict, key: str) -> dict:
     return next(s for s in summary_dict["sections"] if s["key"] == key)
 
@@ -41,6 +49,24 @@ def test_every_section_has_charts_and_plotly_is_embedded_once(run_dir: Path) -> 
     assert "cdn.plot.ly" not in page and "<script src=" not in page
     assert all(s.available for s in report.summary.sections)
     assert report.exit_code is ExitCode.OK
+
+
+def test_chart_data_is_valid_json_and_hand_computed(run_dir: Path) -> None:
+    html = build_report(run_dir).html
+    charts = _charts(html)
+    assert len(charts) == html.count('class="plotly-graph-div"') == 11
+    assert "NaN" not in _page(html) and "Infinity" not in _page(html)
+    traces, _ = charts["schedule-chart-1"]
+    by_channel = {t["name"]: (t["x"], t["y"]) for t in traces}
+    days = ["2026-04-01", "2026-04-02", "2026-04-03"]
+    assert by_channel == {"email": (days, [2, 0, 0]), "sms": (days, [0, 1, 0]), "task": (days, [0, 0, 1])}
+    aging, _ = charts["aging-chart-1"]
+    usd = next(t for t in aging if t["name"] == "USD")
+    assert usd["y"] == pytest.approx([100 * 20_000 / 153_450, 0, 100 * 10_000 / 153_450, 0,
+                                      100 * 123_450 / 153_450])
+    calibration, _ = charts["calibration-chart-1"]
+    # The empty bin is left out.
+    assert calibration[1]["x"] == [0.2, 0.7] and calibration[1]["y"] == [0.25, 0.6]
 
 
 def test_headline_numbers_are_hand_computed(run_dir: Path) -> None:
