@@ -45,9 +45,15 @@ def _iso_instants(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(cols) if cols else frame
 
 
-def _jsonl(frame: pl.DataFrame) -> bytes:
-    lines = [json.dumps(row, ensure_ascii=False) for row in _iso_instants(frame).iter_rows(named=True)]
-    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+def _write_jsonl(root: Path, rel: str, frame: pl.DataFrame, sums: dict[str, str]) -> None:
+    """One JSON object per row, streamed (no second copy of a 100,000-row manifest in memory)."""
+    digest = hashlib.sha256()
+    with open(root / rel, "wb") as fh:
+        for row in _iso_instants(frame).iter_rows(named=True):
+            line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+            fh.write(line)
+            digest.update(line)
+    sums[rel] = digest.hexdigest()
 
 
 def _csv(frame: pl.DataFrame, *, keep: tuple[str, ...] = ()) -> bytes:
@@ -80,9 +86,8 @@ def _flush_to_disk(root: Path) -> None:
 
 
 def bundle_files(result: RenderResult) -> dict[str, bytes]:
-    """The bundle's table files (everything but the message bodies and SHA256SUMS), by path."""
+    """The bundle's CSV files, by path."""
     return {
-        "manifest.jsonl": _jsonl(result.manifest),
         "manifest.csv": to_csv_bytes(_iso_instants(result.manifest), table=MANIFEST),
         "sms.csv": _csv(result.sms, keep=("to",)),
         "push.csv": _csv(result.push),
@@ -118,6 +123,7 @@ def write_bundle(result: RenderResult, out_dir: str | Path) -> Path:
         (tmp / "letters").mkdir()
         for rel, data in result.bodies:
             _write(tmp, rel, data, sums)
+        _write_jsonl(tmp, BUNDLE_MARKER, result.manifest, sums)
         for rel, data in bundle_files(result).items():
             _write(tmp, rel, data, sums)
         lines = "".join(f"{sums[p]}  {p}\n" for p in sorted(sums))

@@ -15,8 +15,8 @@ import polars as pl
 from billcx.schema import MANIFEST
 
 
-def manifest_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """MANIFEST rows as a frame in contract order, sorted by message key."""
+def manifest_frame(rows: list[tuple[Any, ...]]) -> pl.DataFrame:
+    """MANIFEST rows (tuples in contract order) as a frame, sorted by message key."""
     if not rows:
         return MANIFEST.empty()
     frame = pl.DataFrame(rows, schema=MANIFEST.schema, orient="row")
