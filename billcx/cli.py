@@ -38,6 +38,10 @@ class BillcxGroup(TyperGroup):
             if exc.hint:
                 err_console().print(f"[dim]hint:[/] {exc.hint}", markup=True, highlight=False)
             raise typer.Exit(int(exc.exit_code)) from None
+        except BrokenPipeError:
+            # The reader of our output went away (`billcx ... | head`): not an error of ours.
+            sys.stderr.close()
+            raise typer.Exit(int(ExitCode.OK)) from None
         except KeyboardInterrupt:
             err_console().print("interrupted", highlight=False)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None

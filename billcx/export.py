@@ -13,6 +13,7 @@ import io
 import json
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -116,7 +117,7 @@ def _write_xlsx(frame: pl.DataFrame, target: Path, table: Table | None) -> None:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
                                             "remove_timezone": True})
         wb.set_properties({"created": _EPOCH})
-        money_fmt = {m: "#,##0.00" for m in money}
+        money_fmt: dict[Any, str] = {m: "#,##0.00" for m in money}
         flat.write_excel(wb, worksheet="data", column_formats=money_fmt or None, autofit=False)
         wb.close()
 
