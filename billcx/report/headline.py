@@ -25,8 +25,8 @@ def headline_numbers(run: RunData) -> tuple[tuple[str, str], ...]:
                  else run.segments.height if run.segments is not None else None)
     if customers is not None:
         out.append(("customers", count_text(customers)))
-    if run.invoices is not None:
-        out.append(("invoices", count_text(run.invoices.height)))
+    if run.invoices_count is not None:
+        out.append(("invoices", count_text(run.invoices_count)))
     if run.payments_count is not None:
         out.append(("payments", count_text(run.payments_count)))
     frame, _ = open_invoices(run)

@@ -63,7 +63,9 @@ class RunData:
         as_of: the run's as-of date (run.json, else model_report.json, else plan_report.json).
         run_info: run.json, when present.
         customer_ids: clean customers (``customer_id`` only).
-        invoices: clean invoices (no personal data in that table).
+        invoices_count: rows of the clean invoices table.
+        invoices: clean invoices, read only when the segment output has no invoice balances (the
+            aging chart then falls back to the invoice export).
         payments_count: rows of the clean payments table.
         rejects: ingest rejects without values or messages (``file, table, column, code``).
         ingest_report: clean/report.json.
@@ -82,6 +84,7 @@ class RunData:
     as_of: dt.date | None = None
     run_info: dict[str, Any] | None = None
     customer_ids: pl.DataFrame | None = None
+    invoices_count: int | None = None
     invoices: pl.DataFrame | None = None
     payments_count: int | None = None
     rejects: pl.DataFrame | None = None
@@ -230,6 +233,11 @@ def load_run(run_dir: str | Path) -> RunData:
     run_info = r.json(run / RUN_FILE)
     model_report = r.json(seg / "model_report.json")
     plan_report = r.json(plan / "plan_report.json")
+    invoice_risk = r.parquet(seg / f"{INVOICE_RISK.file_stem}.parquet",
+                             required=[c for c in INVOICE_RISK.names if c != "reasons"],
+                             optional=INVOICE_RISK_EXTRAS)
+    has_balances = invoice_risk is not None and all(c in invoice_risk.columns for c in INVOICE_RISK_EXTRAS)
+    invoices_path = clean / f"{INVOICES.file_stem}.parquet"
     as_of = next((d for d in (_date((run_info or {}).get("as_of")), _date((model_report or {}).get("as_of")),
                               _date((plan_report or {}).get("as_of"))) if d is not None), None)
     return RunData(
@@ -238,16 +246,15 @@ def load_run(run_dir: str | Path) -> RunData:
         as_of=as_of,
         run_info=run_info,
         customer_ids=r.parquet(clean / "customers.parquet", required=["customer_id"]),
-        invoices=r.parquet(clean / f"{INVOICES.file_stem}.parquet",
-                           required=[c for c in _INVOICE_COLUMNS if c in INVOICES]),
+        invoices_count=r.row_count(invoices_path),
+        invoices=None if has_balances else r.parquet(invoices_path,
+                                                     required=[c for c in _INVOICE_COLUMNS if c in INVOICES]),
         payments_count=r.row_count(clean / "payments.parquet"),
         rejects=r.csv(clean / "rejects.csv", required=[c for c in _REJECT_COLUMNS if c in REJECTS]),
         ingest_report=r.json(clean / "report.json"),
         segments=r.parquet(seg / f"{SEGMENTS.file_stem}.parquet", required=SEGMENTS.names,
                            optional=SEGMENT_EXTRAS),
-        invoice_risk=r.parquet(seg / f"{INVOICE_RISK.file_stem}.parquet",
-                               required=[c for c in INVOICE_RISK.names if c != "reasons"],
-                               optional=INVOICE_RISK_EXTRAS),
+        invoice_risk=invoice_risk,
         cohorts=r.parquet(seg / "cohorts.parquet", required=list(COHORT_COLUMNS)),
         model_report=model_report,
         schedule=r.parquet(plan / f"{SCHEDULE.file_stem}.parquet", required=_SCHEDULE_COLUMNS),
