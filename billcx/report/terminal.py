@@ -20,7 +20,8 @@ def print_summary(summary: ReportSummary, console: Console, *, written: Path | N
         written: the HTML file written, if any.
     """
     title = f"billcx report: {summary.run_name}" + (f" as of {summary.as_of}" if summary.as_of else "")
-    table = Table(title=escape(title), title_justify="left", show_header=False)
+    console.print(f"[bold]{escape(title)}[/]", highlight=False)
+    table = Table(show_header=False)
     table.add_column("figure", style="bold")
     table.add_column("value", justify="right")
     for label, value in summary.headlines:
