@@ -101,13 +101,16 @@ class Report:
         return ExitCode.DATA if self.summary.problems else ExitCode.OK
 
 
-def build_report(run_dir: str | Path, *, key: bytes | None = None) -> Report:
+def build_report(run_dir: str | Path, *, key: bytes | None = None, run_name: str | None = None) -> Report:
     """Build the HTML report of a run folder (any subset of clean/, segments/, plan/, bundle/).
 
     Args:
         run_dir: the run folder.
         key: pseudonymisation key (``billcx.privacy.read_key``); customer ids are replaced by keyed
             pseudonyms everywhere in the report.
+        run_name: the name the page shows; default the folder's name.  A pipeline that builds the
+            report in a temporary staging folder passes the final name, so the page does not carry
+            a random temporary name (and stays byte-identical between runs).
 
     Returns:
         A :class:`Report`; sections whose inputs are absent say so instead of failing.
@@ -120,7 +123,7 @@ def build_report(run_dir: str | Path, *, key: bytes | None = None) -> Report:
         run = run.pseudonymized(key)
     sections = tuple(build(run) for build in SECTION_BUILDERS)
     headlines = headline_numbers(run)
-    name = Path(run_dir).resolve().name
+    name = run_name if run_name is not None else Path(run_dir).resolve().name
     html = render_page(run_name=name, as_of=run.as_of.isoformat() if run.as_of else None, stages=run.stages,
                        headlines=headlines, sections=sections, problems=run.problems,
                        pseudonymized=key is not None)

@@ -105,6 +105,14 @@ def test_rebuild_is_byte_identical_even_from_another_folder(run_dir: Path, tmp_p
     assert build_report(copy).html == first
 
 
+def test_a_staging_folder_can_be_given_its_final_name(run_dir: Path, tmp_path: Path) -> None:
+    staging = tmp_path / ".run-x8f2k.tmp"
+    shutil.copytree(run_dir, staging)
+    report = build_report(staging, run_name="run")
+    assert ".run-x8f2k.tmp" not in report.html
+    assert report.html == build_report(run_dir).html
+
+
 def test_no_personal_data_in_the_report(run_dir: Path) -> None:
     page = build_report(run_dir).html
     for secret in (*NAMES, *EMAILS, *PHONES, REJECTED_VALUE):
