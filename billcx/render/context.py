@@ -25,7 +25,7 @@ from billcx.render.locales import formatter
 from billcx.render.settings import RenderSettings
 from billcx.schema import CUSTOMERS, INVOICES, SCHEDULE
 
-CUSTOMER_FIELDS = ("name", "email", "phone", "locale", "country", "region", "address_line1", "address_line2",
+CUSTOMER_FIELDS = ("name", "email", "phone", "locale", "country", "address_line1", "address_line2",
                    "postal_code", "city")
 LINE_FIELDS = ("invoice_id", "issue_date", "due_date", "amount", "amount_paid", "currency", "status")
 NO_PAYMENT_KINDS = frozenset({"thank_you", "feedback"})
@@ -92,11 +92,18 @@ def _fields(pattern: str) -> tuple[str, ...]:
     return tuple(f for _, f, _, _ in string.Formatter().parse(pattern) if f)
 
 
-def build_url(pattern: str, values: Mapping[str, str]) -> str:
-    """Fill a URL pattern, percent-encoding the values it uses (``''`` when the pattern is empty)."""
+def build_url(pattern: str, values: Mapping[str, Any]) -> str:
+    """Fill a URL pattern, percent-encoding the values it uses (``''`` when the pattern is empty).
+
+    A value may be a zero-argument callable, called only when the pattern uses it.
+    """
     if not pattern:
         return ""
-    return pattern.format_map({k: _quote(values[k]) for k in _fields(pattern)})
+    out = {}
+    for k in _fields(pattern):
+        v = values[k]
+        out[k] = _quote(v() if callable(v) else v)
+    return pattern.format_map(out)
 
 
 def _parse_offer(raw: str | None, amount_due: int, currency: str, fmt: Any) -> dict[str, Any] | None:
@@ -206,8 +213,8 @@ def build_context(row: Mapping[str, Any], *, settings: RenderSettings, locale: s
         })
     earliest = lines[0]["due_date"] if lines else None
     values = {"customer_id": row["customer_id"], "message_key": key,
-              "invoice_ids": ",".join(row["invoice_ids"] or []), "currency": currency,
-              "amount": _major(amount_due, currency) if currency else "0", "kind": row["kind"]}
+              "invoice_ids": lambda: ",".join(row["invoice_ids"] or []), "currency": currency,
+              "amount": lambda: _major(amount_due, currency) if currency else "0", "kind": row["kind"]}
     is_payment_request = row["kind"] not in NO_PAYMENT_KINDS
     opt_out = settings.opt_out_text(language) if opt_out_required else ""
     reasons = list(row["reasons"] or [])
