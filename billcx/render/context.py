@@ -116,6 +116,11 @@ def _parse_offer(raw: str | None, amount_due: int, currency: str, fmt: Any) -> d
     if not isinstance(offer, dict):
         raise ContextError("offer must be a JSON object")
     kind = offer.get("type")
+    if offer.get("currency") not in (None, currency):
+        raise ContextError(f"offer currency {offer.get('currency')!r} differs from the message's "
+                           f"{currency!r}")
+    if offer.get("total") not in (None, amount_due):
+        raise ContextError(f"offer total {offer.get('total')!r} differs from amount_due {amount_due}")
     if kind == "payment_plan":
         items = offer.get("instalments")
         if not isinstance(items, list) or not items:
@@ -123,11 +128,11 @@ def _parse_offer(raw: str | None, amount_due: int, currency: str, fmt: Any) -> d
         out = []
         for n, item in enumerate(items, 1):
             try:
-                due = dt.date.fromisoformat(item["due"])
+                due = dt.date.fromisoformat(item["due"] if "due" in item else item["due_date"])
                 amount = item["amount"]
             except (KeyError, TypeError, ValueError):
-                raise ContextError(f"instalment {n}: expected {{\"due\": \"YYYY-MM-DD\", \"amount\": "
-                                   f"minor units}}, found {item!r}") from None
+                raise ContextError(f"instalment {n}: expected {{\"due\" (or \"due_date\"): \"YYYY-MM-DD\", "
+                                   f"\"amount\": minor units}}, found {item!r}") from None
             if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
                 raise ContextError(f"instalment {n}: amount must be a positive integer of minor units")
             out.append({"number": n, "due": fmt.date(due), "due_short": fmt.date(due, "medium"),
@@ -143,9 +148,10 @@ def _parse_offer(raw: str | None, amount_due: int, currency: str, fmt: Any) -> d
                 "total_minor": total}
     if kind == "extension":
         try:
-            new_due = dt.date.fromisoformat(offer["new_due"])
+            new_due = dt.date.fromisoformat(offer["new_due"] if "new_due" in offer else offer["new_due_date"])
         except (KeyError, TypeError, ValueError):
-            raise ContextError("extension offer needs \"new_due\": \"YYYY-MM-DD\"") from None
+            raise ContextError("extension offer needs \"new_due\" (or \"new_due_date\"): "
+                               "\"YYYY-MM-DD\"") from None
         return {"type": kind, "new_due": fmt.date(new_due), "new_due_short": fmt.date(new_due, "medium"),
                 "new_due_iso": new_due.isoformat()}
     raise ContextError(f"unknown offer type {kind!r}; expected payment_plan or extension")

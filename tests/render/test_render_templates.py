@@ -215,3 +215,29 @@ def test_lint_reports_each_kind_of_problem(pack: Path) -> None:
     assert ("en/_email.html.j2", "html") in got
     syntax = next(f for f in findings if f.code == "syntax")
     assert (syntax.line, syntax.severity) == (3, "error")
+
+
+def test_offers_in_the_plan_stages_json_shape(data: CleanData) -> None:
+    """billcx plan writes due_date / new_due_date plus currency and total; both spellings work."""
+    plan = {
+        "type": "payment_plan",
+        "currency": "USD",
+        "total": 9_999,
+        "instalments": [
+            {"number": 1, "due_date": "2026-11-15", "amount": 5_000},
+            {"number": 2, "due_date": "2026-12-15", "amount": 4_999},
+        ],
+    }
+    ext = {"type": "extension", "currency": "USD", "total": 9_999, "days": 14, "new_due_date": "2026-11-17"}
+    rows = [
+        row("p", "C4", ["U-1"], "USD", 9_999, "payment_plan_offer", "sms", offer=plan),
+        row("e", "C4", ["U-1"], "USD", 9_999, "extension_offer", "sms", offer=ext),
+        row("bad", "C4", ["U-1"], "USD", 9_999, "extension_offer", "sms", offer={**ext, "currency": "EUR"}),
+    ]
+    result = render(schedule(rows), data)
+    texts = dict(zip(result.sms["message_key"], result.sms["text"], strict=True))
+    assert "pay $99.99 in 2 instalments, first $50.00 by Nov 15, 2026" in texts["p"]
+    assert "you can pay $99.99 by Nov 17, 2026" in texts["e"]
+    assert result.failures.select("message_key", "code", "error").rows() == [
+        ("bad", "data", "offer currency 'EUR' differs from the message's 'USD'")
+    ]
