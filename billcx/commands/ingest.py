@@ -1,0 +1,64 @@
+"""``billcx ingest``: billing exports to the data contract (a thin adapter over billcx.ingest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from billcx.commands.common import (
+    OutDirOpt,
+    ReportFormat,
+    ReportFormatOpt,
+    app_context,
+    err_console,
+    print_json,
+    progress_callback,
+)
+from billcx.ingest import IngestSettings, ingest, load_mapping, write_ingest
+from billcx.ingest.summary import print_summary
+
+HELP = """Read billing exports (CSV/TSV, Parquet, XLSX) into clean contract tables.
+
+Writes DIR/customers.parquet, invoices.parquet, payments.parquet (events.parquet when given),
+rejects.csv (every rejected row with file, line, column, value, code, message) and report.json.
+Exit 0 when nothing is rejected (or within --max-reject-rate), 1 otherwise, 2 for usage errors.
+
+Example:
+
+    billcx ingest customers.csv invoices.csv payments.csv --out clean/
+
+    billcx ingest AR-export.csv --map examples/ibm_receivables/mapping.toml --out clean/
+"""
+
+
+def command(
+    ctx: typer.Context,
+    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT...", help="Export files to read.",
+                                                 exists=True, dir_okay=False, readable=True)],
+    out: OutDirOpt,
+    map_file: Annotated[Path | None, typer.Option("--map", "-m", help="Mapping TOML (see docs/ingest.md).",
+                                                  exists=True, dir_okay=False)] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="Encoding of every text input "
+                                                 "(utf-8, utf-16, cp1252, latin-1...); default: detect.")] = None,
+    max_reject_rate: Annotated[float, typer.Option("--max-reject-rate", min=0.0, max=1.0,
+                                                   help="Share of rows (0-1) that may be rejected with "
+                                                        "exit code 0.")] = 0.0,
+    report_format: ReportFormatOpt = ReportFormat.TEXT,
+) -> None:
+    mapping = load_mapping(map_file) if map_file is not None else None
+    settings = IngestSettings(encoding=encoding, max_reject_rate=max_reject_rate)
+    with progress_callback(ctx) as on_progress:
+        result = ingest(inputs, mapping=mapping, settings=settings, on_progress=on_progress)
+    write_ingest(result, out)
+    if report_format is ReportFormat.JSON:
+        print_json(result.report.to_dict())
+    elif not app_context(ctx).quiet:
+        print_summary(result.report, err_console(), out_dir=str(out))
+    raise typer.Exit(int(result.exit_code))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ingest`` to the ``billcx`` command line."""
+    app.command("ingest", help=HELP, no_args_is_help=True)(command)
