@@ -20,7 +20,8 @@ def headline_numbers(run: RunData) -> tuple[tuple[str, str], ...]:
     """
     out: list[tuple[str, str]] = []
     if run.as_of is not None:
-        out.append(("as of", run.as_of.isoformat()))
+        note = " (latest date in the data)" if run.as_of_inferred else ""
+        out.append(("as of", run.as_of.isoformat() + note))
     customers = (run.customer_ids.height if run.customer_ids is not None
                  else run.segments.height if run.segments is not None else None)
     if customers is not None:

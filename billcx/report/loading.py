@@ -25,9 +25,10 @@ from typing import Any
 
 import polars as pl
 
-from billcx.errors import UsageError
+from billcx.errors import BillcxError, UsageError
 from billcx.privacy import pseudonymize
 from billcx.schema import INVOICE_RISK, INVOICES, MANIFEST, REJECTS, SCHEDULE, SEGMENTS
+from billcx.store import CleanData
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,9 @@ class RunData:
     Attributes:
         run_dir: the folder read.
         stages: stage folders present, in pipeline order.
-        as_of: the run's as-of date (run.json, else model_report.json, else plan_report.json).
+        as_of: the run's as-of date (run.json, else model_report.json, else plan_report.json, else
+            the latest date in the clean tables, as the pipeline itself defaults it).
+        as_of_inferred: ``as_of`` is the latest date in the clean tables (no file recorded it).
         run_info: run.json, when present.
         customer_ids: clean customers (``customer_id`` only).
         invoices_count: rows of the clean invoices table.
@@ -82,6 +85,7 @@ class RunData:
     run_dir: Path
     stages: tuple[str, ...]
     as_of: dt.date | None = None
+    as_of_inferred: bool = False
     run_info: dict[str, Any] | None = None
     customer_ids: pl.DataFrame | None = None
     invoices_count: int | None = None
@@ -208,6 +212,14 @@ def _date(value: object) -> dt.date | None:
     return None
 
 
+def _latest_date(clean: Path) -> dt.date | None:
+    """The clean tables' latest date (the pipeline's default as-of), None when it cannot be read."""
+    try:
+        return CleanData.load(clean).latest_date()
+    except (BillcxError, pl.exceptions.PolarsError, OSError):
+        return None  # the unreadable table is reported by the reader itself
+
+
 def load_run(run_dir: str | Path) -> RunData:
     """Read every stage output present in ``run_dir`` (only the columns the report needs).
 
@@ -240,10 +252,15 @@ def load_run(run_dir: str | Path) -> RunData:
     invoices_path = clean / f"{INVOICES.file_stem}.parquet"
     as_of = next((d for d in (_date((run_info or {}).get("as_of")), _date((model_report or {}).get("as_of")),
                               _date((plan_report or {}).get("as_of"))) if d is not None), None)
+    inferred = as_of is None and (clean / f"{INVOICES.file_stem}.parquet").is_file()
+    if inferred:
+        as_of = _latest_date(clean)
+        inferred = as_of is not None
     return RunData(
         run_dir=run,
         stages=stages,
         as_of=as_of,
+        as_of_inferred=inferred,
         run_info=run_info,
         customer_ids=r.parquet(clean / "customers.parquet", required=["customer_id"]),
         invoices_count=r.row_count(invoices_path),

@@ -23,7 +23,7 @@ def print_summary(summary: ReportSummary, console: Console, *, written: Path | N
     console.print(f"[bold]{escape(title)}[/]", highlight=False)
     table = Table(show_header=False)
     table.add_column("figure", style="bold")
-    table.add_column("value", justify="right")
+    table.add_column("value")
     for label, value in summary.headlines:
         table.add_row(escape(label), escape(value))
     console.print(table)

@@ -97,6 +97,13 @@ def test_aging_falls_back_to_clean_invoices_without_segments(tmp_path: Path) -> 
     assert any("invoice export's amount_paid" in n for n in aging["notes"])
 
 
+def test_as_of_defaults_to_the_latest_date_in_the_clean_tables(tmp_path: Path) -> None:
+    report = build_report(write_run(tmp_path / "run", stages=("clean",)))  # no run.json
+    head = dict(report.summary.headlines)
+    assert head["as of"] == "2026-03-20 (latest date in the data)"  # I4's issue date; no payments
+    assert head["open invoices"] == "4"
+
+
 def test_rebuild_is_byte_identical_even_from_another_folder(run_dir: Path, tmp_path: Path) -> None:
     first = build_report(run_dir).html
     copy = tmp_path / "elsewhere" / "run"
