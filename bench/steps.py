@@ -105,15 +105,18 @@ def _need(module: str, *names: str) -> list[Any]:
 
 
 def step_ingest(paths: StepPaths, clock: Clock) -> dict[str, Any]:
-    """CSV exports -> clean folder, through ``billcx.ingest.ingest``."""
+    """CSV exports -> clean folder, through ``billcx.ingest.ingest`` + ``write_ingest`` (no mapping)."""
     ingest, write_ingest = _need("billcx.ingest", "ingest", "write_ingest")
     out = paths.work / "clean"
+    sources = sorted(paths.csv.glob("*.csv"))
     clock.start()
-    result = ingest(paths.csv)
+    result = ingest(sources, on_progress=clock.progress(None))
     clock.mark("ingest")
     write_ingest(result, out)
     clock.mark("write")
-    return {"out": str(out), "report": _brief(getattr(result, "counts", None))}
+    rows = {name: frame.height for name, frame in result.tables().items()}
+    return {"out": str(out), "rows": rows, "rejects": result.rejects.height,
+            "exit_code": int(result.exit_code)}
 
 
 def step_segment(paths: StepPaths, clock: Clock) -> dict[str, Any]:
@@ -121,7 +124,7 @@ def step_segment(paths: StepPaths, clock: Clock) -> dict[str, Any]:
     segment, write_segment = _need("billcx.segment", "segment", "write_segment")
     from billcx.store import CleanData
 
-    names = _need("billcx.segment.pipeline", "_STEPS")[0] if _has("billcx.segment.pipeline", "_STEPS") else None
+    names = getattr(sys.modules.get("billcx.segment.pipeline"), "_STEPS", None)
     out = paths.work / "segments"
     clock.start()
     result = segment(CleanData.load(paths.clean), as_of=paths.as_of, on_progress=clock.progress(names))
@@ -224,22 +227,6 @@ STEPS: dict[str, Callable[[StepPaths, Clock], dict[str, Any]]] = {
     "plan": step_plan,
     "render": step_render,
 }
-
-
-def _has(module: str, name: str) -> bool:
-    try:
-        _need(module, name)
-    except NotAvailable:
-        return False
-    return True
-
-
-def _brief(value: Any) -> Any:
-    if value is None or isinstance(value, (int, float, str, bool)):
-        return value
-    if isinstance(value, dict):
-        return {str(k): _brief(v) for k, v in value.items()}
-    return str(value)
 
 
 def run_step(name: str, paths: StepPaths) -> dict[str, Any]:
