@@ -1,9 +1,11 @@
 """Sample customers, invoices and schedule rows for linting templates (and for tests).
 
 For each language and message template, every channel and tone is rendered for two customers: one
-with a name, several invoices (one of them a credit note) and long identifiers, one without a name
-and a single invoice.  Offer kinds get an offer: a three-instalment plan or an extension.  Values
-are deliberately long (large amounts, long ids) so SMS budgets are checked against realistic text.
+with a name, several invoices (one of them a credit note), a late fee and long identifiers; one
+without a name and with a single invoice (no letter: a letter needs a name for its address).  Offer
+kinds get an offer (a three-instalment plan or an extension) for the first customer and none for the
+second, as the plan sends them when an amount is too small to split.  Values are deliberately long
+(large amounts, long ids) so SMS budgets are checked against realistic text.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ def sample_inputs(items: list[tuple[str, str]]) -> tuple[pl.DataFrame, CleanData
                         "kind": kind, "step": "lint", "ladder": "lint", "channel": channel,
                         "send_at_utc": _SEND, "send_at_local": "2026-11-03T10:30:00+01:00",
                         "timezone": "Europe/Paris", "template": template, "tone": tone,
-                        "late_fee": fee, "offer": _offer(kind, due), "arm": "treatment",
+                        "late_fee": fee, "offer": _offer(kind, due) if variant == "a" else None,
+                        "arm": "treatment",
                         "reasons": ["lint:sample"]})
     schedule = SCHEDULE.conform(pl.DataFrame(rows, infer_schema_length=None))
     payments = pl.DataFrame(schema={"payment_id": pl.String, "customer_id": pl.String,

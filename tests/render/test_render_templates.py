@@ -241,3 +241,16 @@ def test_offers_in_the_plan_stages_json_shape(data: CleanData) -> None:
     assert result.failures.select("message_key", "code", "error").rows() == [
         ("bad", "data", "offer currency 'EUR' differs from the message's 'USD'")
     ]
+
+
+def test_offer_kinds_without_an_offer_read_as_a_plain_reminder(data: CleanData) -> None:
+    """The plan keeps the kind but drops the offer when an amount is too small to split."""
+    rows = [
+        row("p", "C4", ["U-1"], "USD", 9_999, "payment_plan_offer", "sms"),
+        row("e", "C2", ["E-1"], "EUR", 4_000, "extension_offer", "sms"),
+    ]
+    result = render(schedule(rows), data)
+    assert result.ok, result.failures.to_dicts()
+    texts = dict(zip(result.sms["message_key"], result.sms["text"], strict=True))
+    assert texts["p"].startswith("Example Co: reminder, $99.99 due Oct 20, 2026. Pay here:")
+    assert texts["e"].startswith("Example Co: recordatorio, 40,00 € con vencimiento el 10 nov 2026.")
