@@ -92,22 +92,33 @@ def _by_name(table: Table) -> dict[str, tuple[Column, str, int]]:
     return out
 
 
-def table_from_header(header: tuple[str, ...], mapping: MappingSpec) -> str | None:
-    """The table whose required columns the header provides best (None when none or a tie)."""
-    scores: list[tuple[int, int, str]] = []
+def header_scores(header: tuple[str, ...], mapping: MappingSpec) -> dict[str, int]:
+    """How many of the header's columns each table recognises (carried customer columns aside)."""
+    scores: dict[str, int] = {}
     for name, table in INPUT_TABLES.items():
         try:
             res = resolve_columns(header, table, Effective(mapping.defaults, _table_columns(mapping, name)))
         except InputError:
             continue
-        have = {f.target for f in res.feeds}
-        need = [c for c in table.required if not (c == "currency" and mapping.defaults.default_currency)]
-        if all(c in have for c in need):
-            scores.append((len([f for f in res.feeds if not f.carried]), -len(table.columns), name))
-    scores.sort(reverse=True)
-    if not scores or (len(scores) > 1 and scores[0][:2] == scores[1][:2]):
+        scores[name] = len({f.target for f in res.feeds if not f.carried})
+    return scores
+
+
+def choose_table(header: tuple[str, ...], file_name: str, mapping: MappingSpec) -> tuple[str, str] | None:
+    """The table a file feeds judged by its header, with its name as the tie-breaker.
+
+    The name (``invoices_2024.csv``) wins when its table recognises as many header columns as any
+    other; otherwise the table recognising the most columns wins.  None on an unbroken tie.
+    """
+    scores = header_scores(header, mapping)
+    if not scores or max(scores.values()) == 0:
         return None
-    return scores[0][2]
+    best = max(scores.values())
+    by_name = table_from_name(file_name)
+    if by_name is not None and scores.get(by_name) == best:
+        return by_name, "file name"
+    leaders = [t for t, s in scores.items() if s == best]
+    return (leaders[0], "header") if len(leaders) == 1 else None
 
 
 def _table_columns(mapping: MappingSpec, table: str) -> dict[str, ColumnSpec]:

@@ -74,7 +74,7 @@ def sniff_encoding(path: Path, *, forced: str | None = None, forced_by: str = "f
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
     if not head:
-        raise InputError(f"{path.name}: the file is empty; expected a header line and data rows",
+        raise InputError("the file is empty; expected a header line and data rows",
                          hint="check the export finished and the right file was given")
     bom_name, bom_len = next(((n, len(b)) for b, n in _BOMS if head.startswith(b)), ("", 0))
     if forced is not None:
@@ -90,7 +90,7 @@ def sniff_encoding(path: Path, *, forced: str | None = None, forced_by: str = "f
     nul = head.find(b"\x00")
     if nul >= 0 or _mostly_control(head):
         where = f"byte {nul}" if nul >= 0 else "the first bytes"
-        raise InputError(f"{path.name}: not a text table: binary data at {where}",
+        raise InputError(f"not a text table: binary data at {where}",
                          hint="give a CSV, Parquet or XLSX export; compressed files must be unpacked first")
     return EncodingInfo("utf-8", "default")
 
@@ -162,7 +162,7 @@ def transcode_to_utf8(path: Path, info: EncodingInfo, target: Path) -> Path:
             try:
                 dst.write(decoder.decode(chunk).encode("utf-8"))
             except UnicodeDecodeError as exc:
-                raise InputError(f"{path.name}: byte {pos + exc.start} is not valid {info.name}",
+                raise InputError(f"byte {pos + exc.start} is not valid {info.name}",
                                  hint="pass the right --encoding (utf-8, utf-16, cp1252, latin-1)") from None
             pos += len(chunk)
         dst.write(decoder.decode(b"", final=True).encode("utf-8"))

@@ -15,11 +15,10 @@ import polars as pl
 from billcx.errors import InputError, UsageError
 from billcx.ingest.aliases import (
     Resolution,
+    choose_table,
     closest,
     missing_required,
     resolve_columns,
-    table_from_header,
-    table_from_name,
 )
 from billcx.ingest.amounts import MoneyOptions, detect_decimal
 from billcx.ingest.dates import DEFAULT_DATE_FORMATS, DEFAULT_INSTANT_FORMATS, DateOptions
@@ -128,12 +127,9 @@ def _decide_table(spec: SourceSpec, fspec: object, raw: RawSource, mapping: Mapp
     table = getattr(fspec, "table", None)
     if table is not None:
         return table, "mapping"
-    by_name = table_from_name(spec.path.name)
-    if by_name is not None:
-        return by_name, "file name"
-    by_header = table_from_header(raw.header, mapping)
-    if by_header is not None:
-        return by_header, "header"
+    chosen = choose_table(raw.header, spec.path.name, mapping)
+    if chosen is not None:
+        return chosen
     shown = ", ".join(h for h in raw.header[:12] if h.strip()) or "(no names)"
     raise InputError(f"{name}: cannot tell which table this file feeds; its header has {shown}",
                      hint="name the file customers/invoices/payments/events.csv, or add "
