@@ -10,7 +10,8 @@ Fonts: the PDF core fonts (Helvetica) need no font file but only cover Windows-1
 ``€ Œ œ Š š Ž ž`` and typographic quotes).  Without ``settings.letter_font`` the text is transliterated
 (narrow no-break space -> no-break space, Unicode minus -> hyphen, ``Ł`` -> ``L``, accents outside
 cp1252 dropped); a character that still cannot be printed (Cyrillic, CJK ...) fails that letter with
-a hint to configure a Unicode TrueType font such as DejaVuSans.ttf.
+a hint to configure a Unicode TrueType font such as DejaVuSans.ttf.  With a font file, characters the
+font has no glyph for (DejaVu has no CJK) fail the letter too, instead of printing as blanks.
 
 Layout (A4, DIN 5008 form B): sender block at the top, recipient address in the window of a C5/DL
 envelope (20 mm from the left, 45 mm from the top), date right-aligned, subject in bold, then the
@@ -111,6 +112,28 @@ def _font_files(path: str) -> dict[str, str]:
     return files
 
 
+@lru_cache(maxsize=8)
+def _coverage(path: str) -> frozenset[int]:
+    """Code points a TrueType font has glyphs for (its best cmap)."""
+    from fontTools.ttLib import TTFont  # fpdf2's own dependency; only needed with a font file
+
+    with TTFont(path, lazy=True) as tt:
+        return frozenset(tt.getBestCmap() or {})
+
+
+def check_font(text: str, font: Path) -> None:
+    """Fail when ``font`` lacks glyphs for characters of ``text`` (they would print as blanks).
+
+    Raises:
+        LetterFontError: naming the missing code points (never the text).
+    """
+    covered = _coverage(str(font))
+    missing = sorted({f"U+{ord(c):04X}" for c in text if ord(c) not in covered and c not in "\n\r\t"})
+    if missing:
+        raise LetterFontError(f"letter font {font.name} has no glyphs for " + ", ".join(missing[:5])
+                              + "; choose a font that covers your customers' scripts")
+
+
 def build_pdf(parts: LetterParts, *, font: Path | None = None) -> bytes:
     """The letter as PDF bytes (deterministic for the same parts and font).
 
@@ -122,6 +145,8 @@ def build_pdf(parts: LetterParts, *, font: Path | None = None) -> bytes:
     pdf.set_margins(20, 20, 20)
     pdf.set_auto_page_break(True, margin=20)
     if font is not None:
+        check_font("".join((*parts.sender, *parts.recipient, parts.date_line, parts.subject,
+                            parts.body_html, parts.author)), font)
         for style, file in _font_files(str(font)).items():
             pdf.add_font("letter", style, file)
         family, clean = "letter", (lambda s: s)

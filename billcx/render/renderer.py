@@ -33,7 +33,7 @@ from billcx.render.environment import (
     describe_error,
     render_shared,
 )
-from billcx.render.letters import LetterFontError, LetterParts, build_pdf, to_cp1252
+from billcx.render.letters import LetterFontError, LetterParts, build_pdf, check_font, to_cp1252
 from billcx.render.locales import babel_locale, fallback_chain, format_locale
 from billcx.render.settings import RenderSettings
 
@@ -314,6 +314,8 @@ class Renderer:
         if not self.letters_pdf:  # lint: check printability without laying out a PDF
             if self.settings.letter_font is None:
                 to_cp1252("\n".join((*recipient, subject, html)))
+            else:
+                check_font("\n".join((*recipient, subject, html)), self.settings.letter_font)
             return Rendered(self._manifest(row, ctx, resolved, recipient=name, subject=subject, path="",
                                            sha256="", size=0), html=html)
         data = build_pdf(LetterParts(

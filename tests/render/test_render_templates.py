@@ -6,6 +6,7 @@ import email
 import email.policy
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from billcx.render import RenderSettings, init_templates, lint_templates, render
@@ -254,3 +255,24 @@ def test_offer_kinds_without_an_offer_read_as_a_plain_reminder(data: CleanData) 
     texts = dict(zip(result.sms["message_key"], result.sms["text"], strict=True))
     assert texts["p"].startswith("Example Co: reminder, $99.99 due Oct 20, 2026. Pay here:")
     assert texts["e"].startswith("Example Co: recordatorio, 40,00 € con vencimiento el 10 nov 2026.")
+
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def test_letters_fail_on_characters_their_font_cannot_print(data: CleanData) -> None:
+    cust = data.customers.with_columns(
+        pl.when(pl.col("customer_id") == "C5").then(pl.lit("東京都")).otherwise(pl.col("city")).alias("city")
+    )
+    data = CleanData(cust, data.invoices, data.payments)
+    rows = [row("jp", "C5", ["J-1"], "JPY", 50_000, "due", "letter")]
+    core = render(schedule(rows), data)
+    assert core.failures.select("code", "error").row(0) == (
+        "font",
+        "letter text has characters the core PDF font cannot print (U+4EAC, U+6771, U+90FD); set "
+        "render.letter_font to a Unicode TrueType font such as DejaVuSans.ttf",
+    )
+    if not DEJAVU.exists():
+        pytest.skip("DejaVuSans.ttf not installed (Debian: fonts-dejavu-core)")
+    ttf = render(schedule(rows), data, settings=RenderSettings(letter_font=DEJAVU))
+    assert ttf.failures["error"][0].startswith("letter font DejaVuSans.ttf has no glyphs for U+4EAC")
