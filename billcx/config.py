@@ -20,7 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from billcx.errors import ConfigError
+from billcx.errors import ConfigError, UsageError
 
 T = TypeVar("T")
 
@@ -67,11 +67,14 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], *, where: str = "") -> T
                               hint=f"known settings here: {', '.join(sorted(fields))}")
         kwargs[key] = _coerce(hints[key], value, loc)
     for name, f in fields.items():
-        if name not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if name not in kwargs and no_default:
             loc = f"{where}.{name}" if where else name
             raise ConfigError(f"missing required setting '{loc}'")
     try:
         return cls(**kwargs)
+    except UsageError as exc:  # a settings class checking its own values
+        raise ConfigError(f"{where + ': ' if where else ''}{exc.message}", hint=exc.hint) from None
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{where or cls.__name__}: {exc}") from None
 
@@ -121,7 +124,8 @@ def _coerce(tp: Any, value: Any, loc: str) -> Any:  # noqa: C901 - one branch pe
         if origin is tuple and args:
             if len(args) != len(value):
                 raise ConfigError(f"'{loc}' must have {len(args)} items, found {len(value)}")
-            return tuple(_coerce(a, v, f"{loc}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+            pairs = enumerate(zip(args, value, strict=True))
+            return tuple(_coerce(a, v, f"{loc}[{i}]") for i, (a, v) in pairs)
         inner = args[0] if args else Any
         return [_coerce(inner, v, f"{loc}[{i}]") for i, v in enumerate(value)]
     if origin in (dict, Mapping) or tp is dict:

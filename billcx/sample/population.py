@@ -171,7 +171,8 @@ def build_population(settings: SampleSettings) -> Population:
     silent = rng.random(n) < 0.04  # consented to nothing
     consent_email = has_email & ~silent & (rng.random(n) < np.where(channel == 0, 0.96, 0.70))
     consent_sms = has_phone & ~silent & (rng.random(n) < np.where(channel == 1, 0.95, 0.35))
-    consent_letter = ~silent & (rng.random(n) < np.where(channel == 2, 1.0, 0.90))
+    paperless = channel_weights[:, 2] == 0  # countries whose accounts never get paper
+    consent_letter = ~silent & ~paperless & (rng.random(n) < np.where(channel == 2, 1.0, 0.90))
     consent_push = ~silent & (rng.random(n) < np.where(channel == 3, 0.95, 0.20))
     do_not_contact = rng.random(n) < 0.02
 
