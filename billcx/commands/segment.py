@@ -14,8 +14,8 @@ from billcx.commands.common import (AsOfOpt, OutDirOpt, ReportFormat, ReportForm
 from billcx.config import from_mapping, read_toml
 from billcx.errors import ConfigError
 from billcx.export import Format
-from billcx.segment import SegmentResult, SegmentSettings, segment, write_segment
-from billcx.segment.result import round_floats
+from billcx.segment.result import SegmentResult, round_floats, write_segment
+from billcx.segment.settings import SegmentSettings
 from billcx.store import CleanData
 
 HELP = (
@@ -60,6 +60,8 @@ def register(app: typer.Typer) -> None:
         shard: ShardOpt = None,
         report_format: ReportFormatOpt = ReportFormat.TEXT,
     ) -> None:
+        from billcx.segment.pipeline import segment  # the models' libraries load only when run
+
         as_of_date = parse_date(as_of)
         settings = load_settings(settings_file)
         data = CleanData.load(clean_dir, shard=parse_shard(shard))

@@ -7,12 +7,14 @@ group-bys over invoices and payments (never a Python loop per customer).  Defini
   plus the grace days (then it is late);
 * *lateness* of a resolved invoice is the days between due date and settlement (0 when early), or
   the days it has been overdue so far when still unsettled;
-* *lateness trend* = mean lateness of the last ``trend_recent`` resolved invoices (by due date)
-  minus the mean lateness of the earlier ones: positive means the customer is slipping;
+* *lateness trend* = mean lateness of the resolved invoices due in the last ``trend_days`` days
+  minus the mean lateness of the earlier ones: positive means the customer is slipping (null
+  without invoices on both sides);
 * an invoice was *paid in part* when it took more than one payment or is still open with money
   applied; the ratio is over invoices that received any money;
 * balances are per currency in minor units; ``currency``, ``open_balance`` and ``overdue_balance``
-  give the customer's main currency (that of the latest invoice, credit notes aside), ``balances`` lists every
+  give the customer's main currency (that of the latest invoice, credit notes aside; on a tie the
+  alphabetically last), ``balances`` lists every
   currency with an open balance and ``currencies_owed`` counts those with a positive one;
 * the usual payment weekday (1 = Monday) and hour are the most frequent local weekday and hour of
   successful payments (ties: the earliest).
@@ -54,14 +56,10 @@ def _mode(frame: pl.LazyFrame, column: str, alias: str) -> pl.LazyFrame:
 
 
 def _invoice_features(ledger: Ledger, settings: BehaviourSettings) -> pl.LazyFrame:
-    pos = (
-        ledger.invoices.lazy().filter(pl.col("amount") > 0)
-        .sort("customer_id", "due_date", "invoice_id")
-        .with_columns(
-            pl.col("resolved").cast(pl.Int32).cum_sum(reverse=True).over("customer_id").alias("_from_end"))
-    )
-    recent = pl.col("resolved") & (pl.col("_from_end") <= settings.trend_recent)
-    earlier = pl.col("resolved") & (pl.col("_from_end") > settings.trend_recent)
+    pos = ledger.invoices.lazy().filter(pl.col("amount") > 0)
+    late_days = pl.col("lateness_days")
+    recent_from = ledger.as_of - dt.timedelta(days=settings.trend_days)
+    recent = late_days.filter(pl.col("due_date") > recent_from)
     got_money = pl.col("paid") > 0
     partial = got_money & ((pl.col("n_payments") > 1) | (pl.col("open") & (pl.col("paid") < pl.col("amount"))))
     return pos.group_by("customer_id").agg(
@@ -70,24 +68,30 @@ def _invoice_features(ledger: Ledger, settings: BehaviourSettings) -> pl.LazyFra
         pl.col("issue_date").max().alias("last_invoice_date"),
         pl.col("resolved").sum().cast(pl.Int64).alias("resolved_invoices"),
         (pl.col("resolved") & ~pl.col("late")).sum().cast(pl.Int64).alias("on_time_invoices"),
-        pl.col("lateness_days").mean().alias("mean_days_late"),
-        pl.col("lateness_days").max().alias("worst_days_late"),
-        pl.col("lateness_days").filter(recent).mean().alias("_recent"),
-        pl.col("lateness_days").filter(earlier).mean().alias("_earlier"),
+        late_days.sum().alias("_late_sum"),
+        late_days.max().alias("worst_days_late"),
+        recent.sum().alias("_recent_sum"),
+        recent.count().cast(pl.Int64).alias("_recent_n"),
         got_money.sum().cast(pl.Int64).alias("_got_money"),
         partial.sum().cast(pl.Int64).alias("_partial"),
         pl.col("disputed").sum().cast(pl.Int64).alias("disputed_invoices"),
         pl.col("open").sum().cast(pl.Int64).alias("open_invoices"),
         pl.col("overdue").sum().cast(pl.Int64).alias("overdue_invoices"),
         pl.col("days_overdue").max().alias("oldest_overdue_days"),
-        pl.col("currency").sort_by("issue_date", "invoice_id").last().alias("currency"),
+        pl.col("currency").filter(pl.col("issue_date") == pl.col("issue_date").max()).max().alias("currency"),
     ).with_columns(
+        # Means from integer sums: exact, whatever order the rows arrive in.
         pl.when(pl.col("resolved_invoices") > 0)
         .then(pl.col("on_time_invoices") / pl.col("resolved_invoices")).alias("on_time_rate"),
-        (pl.col("_recent") - pl.col("_earlier")).alias("lateness_trend_days"),
+        pl.when(pl.col("resolved_invoices") > 0)
+        .then(pl.col("_late_sum") / pl.col("resolved_invoices")).alias("mean_days_late"),
+        pl.when((pl.col("resolved_invoices") > pl.col("_recent_n")) & (pl.col("_recent_n") > 0))
+        .then(pl.col("_recent_sum") / pl.col("_recent_n")
+              - (pl.col("_late_sum") - pl.col("_recent_sum")) / (pl.col("resolved_invoices") - pl.col("_recent_n")))
+        .alias("lateness_trend_days"),
         pl.when(pl.col("_got_money") > 0).then(pl.col("_partial") / pl.col("_got_money"))
         .alias("partial_payment_ratio"),
-    ).drop("_recent", "_earlier", "_got_money", "_partial")
+    ).drop("_late_sum", "_recent_sum", "_recent_n", "_got_money", "_partial")
 
 
 def _balances(ledger: Ledger) -> tuple[pl.LazyFrame, pl.LazyFrame]:

@@ -75,11 +75,14 @@ def summary_data(transactions: pl.DataFrame | pl.LazyFrame, customer: str, datet
         pl.col(customer), _period(pl.col(datetime), freq).alias("_p"),
         *([pl.col(monetary).cast(pl.Float64).alias("_m")] if monetary else [pl.lit(0.0).alias("_m")]),
     ).filter(pl.col("_p") <= end_period)
-    per_period = lf.group_by(customer, "_p").agg(pl.col("_m").sum())
+    first = pl.col("_p") == pl.col("_p").min()
+    # One group-by: distinct periods give frequency; the first period's purchases are left out of
+    # the repeat spend by a filtered sum (no per-customer sort).
     out = (
-        per_period.group_by(customer).agg(
-            pl.col("_p").min().alias("_first"), pl.col("_p").max().alias("_last"), pl.len().alias("_n"),
-            pl.col("_m").sum().alias("_sum"), pl.col("_m").sort_by("_p").first().alias("_m_first"),
+        lf.group_by(customer).agg(
+            pl.col("_p").min().alias("_first"), pl.col("_p").max().alias("_last"),
+            pl.col("_p").n_unique().alias("_n"), pl.col("_m").sum().alias("_sum"),
+            pl.col("_m").filter(first).sum().alias("_m_first"),
         )
         .with_columns((pl.col("_n") - 1).cast(pl.Int64).alias("frequency"))
         .with_columns(

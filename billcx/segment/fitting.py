@@ -7,8 +7,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
 
 # exp(20) ~ 5e8: a parameter running past this has diverged (the likelihood is flat there).
 _LOG_BOUND = 20.0
@@ -45,6 +43,10 @@ def minimise_log_params(objective: Objective, starts: Sequence[Sequence[float]],
     Raises:
         FitError: no start reached a finite optimum within bounds.
     """
+    # scipy.optimize takes about a second to import: only fitting pays for it.
+    from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
+
     best: tuple[float, np.ndarray] | None = None
     iterations = 0
 

@@ -9,7 +9,8 @@ known on the as-of date ``D``:
   successful payments applied to it by ``D`` cover its amount; a later ``paid_date`` or a ``paid``
   status earned after ``D`` is ignored;
 * the export's ``amount_paid`` (which has no date) is used only for invoices without payment rows
-  and only when ``D`` is on or after the export's own latest date.
+  and only when ``D`` is on or after the export's own latest date;
+* payments count toward an invoice only in the invoice's currency (there are no exchange rates).
 
 Two export facts carry no date and are taken as they are: an invoice marked ``paid`` with neither a
 ``paid_date`` nor any payment (settled, lateness unknown) and ``written_off`` (never paid: late once
@@ -96,57 +97,66 @@ def _localise(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
 
 def _customers(data: CleanData, as_of: dt.date, invoices: pl.DataFrame,
                payments: pl.DataFrame) -> pl.DataFrame:
-    known = data.customers.select(
-        "customer_id", "timezone", "signup_date", "autopay", "payment_method",
-    ).filter(pl.col("signup_date").is_null() | (pl.col("signup_date") <= as_of)).collect()
+    """Customers known on ``as_of`` (signed up by then, or already invoiced or paying)."""
+    every = data.customers.select("customer_id", "timezone", "signup_date", "autopay", "payment_method").collect()
     active = pl.concat([invoices.select("customer_id"), payments.select("customer_id")]).unique()
-    extra = active.join(known.select("customer_id"), on="customer_id", how="anti")
-    all_customers = data.customers.select("customer_id", "timezone", "signup_date", "autopay",
-                                          "payment_method").collect()
-    extra = extra.join(all_customers, on="customer_id", how="left")
-    out = pl.concat([known, extra.select(known.columns)], how="vertical")
+    signed_up = pl.col("signup_date").is_null() | (pl.col("signup_date") <= as_of)
+    known = every.filter(signed_up | pl.col("customer_id").is_in(active.get_column("customer_id").implode()))
+    # Ids billed or paying without a customer row still get one (with defaults).
+    orphans = active.join(known.select("customer_id"), on="customer_id", how="anti")
+    out = pl.concat([known, orphans], how="diagonal") if orphans.height else known
     return out.with_columns(pl.col("autopay").fill_null(False)).unique("customer_id", keep="first") \
         .sort("customer_id")
 
 
-def _payments(data: CleanData, as_of: dt.date) -> tuple[pl.DataFrame, pl.DataFrame, tuple[str, ...]]:
-    """Payments dated on/before ``as_of`` (local date) and the ids of invoices ever paid by a payment."""
+def _payments(data: CleanData, as_of: dt.date) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Payments dated on/before ``as_of`` in the customer's zone, with local date, weekday and hour."""
     tz = data.customers.select("customer_id", pl.col("timezone").alias("_tz"))
     # A payment cannot be dated on/before as_of locally if it is more than a day later in UTC.
     bound = dt.datetime.combine(as_of + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
-    ever_paid = data.payments.filter(
-        (pl.col("status") == "succeeded") & pl.col("invoice_id").is_not_null()
-    ).select("invoice_id").unique()
-    near = data.payments.filter(pl.col("paid_at") < bound).join(tz, on="customer_id", how="left")
-    frames = pl.collect_all([near, ever_paid])
-    local, bad = _localise(frames[0])
+    near = data.payments.filter(pl.col("paid_at") < bound).join(tz, on="customer_id", how="left").collect()
+    local, bad = _localise(near)
     pays = local.with_columns(
         pl.col("local").dt.date().alias("paid_on"),
         pl.col("local").dt.weekday().cast(pl.Int8).alias("weekday"),
         pl.col("local").dt.hour().cast(pl.Int8).alias("hour"),
-    ).filter(pl.col("paid_on") <= as_of).drop("local", "_tz").sort("payment_id")
-    return pays, frames[1], bad
+    ).filter(pl.col("paid_on") <= as_of).drop("local", "_tz")
+    return pays, bad
 
 
-def _settlement(pays: pl.DataFrame, invoices: pl.DataFrame) -> pl.DataFrame:
-    """Per invoice: money applied by successful payments and the date it covered the amount."""
-    applied = (
-        pays.lazy()
-        .filter((pl.col("status") == "succeeded") & pl.col("invoice_id").is_not_null())
-        .join(invoices.lazy().select("invoice_id", pl.col("amount").alias("_due_amount"),
-                                     pl.col("currency").alias("_cur")), on="invoice_id", how="inner")
-        .filter(pl.col("currency") == pl.col("_cur"))
+def _applied(pays: pl.DataFrame) -> pl.LazyFrame:
+    """Successful payments applied to an invoice."""
+    return pays.lazy().filter((pl.col("status") == "succeeded") & pl.col("invoice_id").is_not_null())
+
+
+def _exact_settlement(pays: pl.DataFrame, invoices: pl.DataFrame) -> pl.DataFrame:
+    """Settlement dates of invoices paid in several payments: the day the running total covered them.
+
+    Only invoices settled by payments (not by ``paid_date``) and paid in more than one payment need
+    this; they are few, so the sort happens on a small subset.
+    """
+    if invoices.height == 0:
+        return pl.DataFrame(schema={"invoice_id": pl.String, "_exact_on": pl.Date})
+    return (
+        _applied(pays).join(invoices.lazy().select("invoice_id", "currency", pl.col("amount").alias("_due")),
+                            on=["invoice_id", "currency"], how="inner")
         .sort("invoice_id", "paid_at", "payment_id")
         .with_columns(pl.col("amount").cum_sum().over("invoice_id").alias("_cum"))
         .group_by("invoice_id")
-        .agg(
-            pl.col("amount").sum().alias("pay_total"),
-            pl.len().cast(pl.Int64).alias("n_payments"),
-            pl.col("paid_on").filter((pl.col("_cum") >= pl.col("_due_amount")) & (pl.col("_due_amount") > 0))
-            .min().alias("pay_settled_on"),
-        )
+        .agg(pl.col("paid_on").filter(pl.col("_cum") >= pl.col("_due")).min().alias("_exact_on"))
+        .collect()
     )
-    return applied.collect()
+
+
+def _ever_paid(data: CleanData, candidates: pl.DataFrame) -> pl.DataFrame:
+    """Which of ``candidates`` (paid, without a paid date) has any successful payment, at any date."""
+    if candidates.height == 0:
+        return pl.DataFrame(schema={"invoice_id": pl.String, "_ever": pl.Boolean})
+    return (
+        data.payments.filter((pl.col("status") == "succeeded") & pl.col("invoice_id").is_not_null())
+        .join(candidates.lazy().select("invoice_id"), on="invoice_id", how="semi")
+        .select("invoice_id").unique().with_columns(pl.lit(True).alias("_ever")).collect()
+    )
 
 
 def build_ledger(data: CleanData, as_of: dt.date, *, grace_days: int = 0) -> Ledger:
@@ -161,18 +171,32 @@ def build_ledger(data: CleanData, as_of: dt.date, *, grace_days: int = 0) -> Led
         A :class:`Ledger`.
     """
     latest = export_date(data) or as_of
-    pays, ever_paid, bad_zones = _payments(data, as_of)
+    pays, bad_zones = _payments(data, as_of)
     raw = data.invoices.filter((pl.col("issue_date") <= as_of) & (pl.col("status") != "void")).collect()
-    settle = _settlement(pays, raw)
+    per_invoice = _applied(pays).group_by("invoice_id").agg(
+        pl.col("amount").sum().alias("pay_total"), pl.len().cast(pl.Int64).alias("n_payments"),
+        pl.col("paid_on").max().alias("_last_on"), pl.col("paid_on").n_unique().alias("_days"),
+        pl.col("currency").min().alias("_cur_lo"), pl.col("currency").max().alias("_cur_hi"))
+    # Payments count toward an invoice only in the invoice's own currency (no exchange rates).
+    usable = (pl.col("_cur_lo") == pl.col("currency")) & (pl.col("_cur_hi") == pl.col("currency"))
+    inv0 = raw.lazy().join(per_invoice, on="invoice_id", how="left").with_columns(
+        pl.when(usable).then(pl.col("n_payments")).otherwise(0).alias("n_payments"),
+        pl.when(usable).then(pl.col("pay_total")).otherwise(0).alias("pay_total"),
+    ).drop("_cur_lo", "_cur_hi").collect()
+    by_payments = (pl.col("paid_date").is_null() | (pl.col("paid_date") > as_of)) & (pl.col("amount") > 0) \
+        & (pl.col("pay_total") >= pl.col("amount"))
+    exact = _exact_settlement(pays, inv0.filter(by_payments & (pl.col("_days") > 1)))
+    ever = _ever_paid(data, inv0.filter((pl.col("status") == "paid") & pl.col("paid_date").is_null()))
     trust_amount_paid = as_of >= latest
     grace = pl.duration(days=grace_days)
     inv = (
-        raw.lazy()
-        .join(settle.lazy(), on="invoice_id", how="left")
-        .join(ever_paid.lazy().with_columns(pl.lit(True).alias("_ever")), on="invoice_id", how="left")
+        inv0.lazy()
+        .join(exact.lazy(), on="invoice_id", how="left")
+        .join(ever.lazy(), on="invoice_id", how="left")
         .with_columns(
-            pl.col("n_payments").fill_null(0),
-            pl.col("pay_total").fill_null(0),
+            pl.when(by_payments).then(pl.coalesce("_exact_on", "_last_on")).alias("pay_settled_on"),
+        )
+        .with_columns(
             (pl.col("status") == "written_off").alias("written_off"),
             ((pl.col("status") == "paid") & pl.col("paid_date").is_null() & pl.col("_ever").is_null())
             .alias("undated"),
@@ -211,8 +235,8 @@ def build_ledger(data: CleanData, as_of: dt.date, *, grace_days: int = 0) -> Led
             .then(pl.col("settled_on") > pl.col("due_date") + grace)
             .otherwise(True).alias("late"),
         )
-        .drop("pay_settled_on", "pay_total", "_ever", "amount_paid", "paid_date", "status")
-        .sort("invoice_id")
+        .drop("pay_settled_on", "pay_total", "_ever", "_exact_on", "_last_on", "_days", "amount_paid", "paid_date",
+              "status")
     ).collect()
     receipts = pl.concat([
         pays.filter(pl.col("status") == "succeeded").select(

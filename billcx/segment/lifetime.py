@@ -108,8 +108,12 @@ def lifetime_values(ledger: Ledger, currencies: pl.DataFrame, settings: ClvSetti
         params = fit.params
         alive = probability_alive(params, x, tx, t)
 
+        # Customers share (x, t_x, T) often (daily periods): evaluate the hypergeometric once per pattern.
+        keys, inverse = np.unique(np.stack([x, tx, t], axis=1), axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+
         def expected(h: float) -> np.ndarray:
-            return expected_purchases(params, h, x, tx, t)
+            return expected_purchases(params, h, keys[:, 0], keys[:, 1], keys[:, 2])[inverse]
 
         if not np.all(np.isfinite(expected(horizon))):
             raise FitError(f"BG/NBD: the fit degenerated (r={params.r:.3g}, alpha={params.alpha:.3g}, "

@@ -12,7 +12,7 @@ import polars as pl
 from billcx.config import to_mapping
 from billcx.segment.behaviour import behaviour_features
 from billcx.segment.cohorts import cohort_table
-from billcx.segment.features import point_in_time_features
+from billcx.segment.features import History, build_history, point_in_time_features
 from billcx.segment.ledger import Ledger, build_ledger
 from billcx.segment.lifetime import lifetime_values
 from billcx.segment.reasons import score
@@ -31,14 +31,14 @@ _TASK = "segment"
 DEFAULT_SETTINGS = SegmentSettings()
 
 
-def _invoice_risk(ledger: Ledger, model: RiskModel, settings: SegmentSettings) -> pl.DataFrame:
+def _invoice_risk(ledger: Ledger, history: History, model: RiskModel, settings: SegmentSettings) -> pl.DataFrame:
     """Score every invoice open on the as-of date (features at its issue date)."""
     grace = settings.behaviour.grace_days
     open_inv = ledger.invoices.filter(pl.col("open") & (pl.col("amount") > 0))
     queries = open_inv.select(
         pl.col("invoice_id").alias("query_id"), "customer_id", pl.col("issue_date").alias("t"), "amount",
         (pl.col("due_date") - pl.col("issue_date")).dt.total_days().alias("terms_days"), "disputed")
-    feats = point_in_time_features(queries, ledger, history=settings.risk.history_invoices, grace_days=grace)
+    feats = point_in_time_features(queries, history)
     scored = score(feats, model, reasons=settings.risk.reasons).select(
         pl.col("query_id").alias("invoice_id"), pl.col("late_probability").alias("model_probability"),
         pl.col("reasons").alias("_model_reasons"))
@@ -61,7 +61,7 @@ def _invoice_risk(ledger: Ledger, model: RiskModel, settings: SegmentSettings) -
         pl.col("late_probability", "model_probability").round(6))).sort("invoice_id")
 
 
-def _next_invoice_risk(ledger: Ledger, customers: pl.DataFrame, model: RiskModel,
+def _next_invoice_risk(ledger: Ledger, history: History, customers: pl.DataFrame, model: RiskModel,
                        settings: SegmentSettings) -> pl.DataFrame:
     """Each customer's risk for a typical next invoice issued the day after the as-of date."""
     pos = ledger.invoices.lazy().filter(pl.col("amount") > 0).with_columns(
@@ -79,8 +79,7 @@ def _next_invoice_risk(ledger: Ledger, customers: pl.DataFrame, model: RiskModel
         pl.col("_terms").fill_null(default_terms).round(0).cast(pl.Int64).alias("terms_days"),
         pl.lit(False).alias("disputed"),
     )
-    feats = point_in_time_features(queries, ledger, history=settings.risk.history_invoices,
-                                   grace_days=settings.behaviour.grace_days)
+    feats = point_in_time_features(queries, history)
     return score(feats, model, reasons=settings.risk.reasons).select(
         pl.col("query_id").alias("customer_id"), pl.col("late_probability").round(6),
         pl.col("reasons").alias("risk_reasons"), pl.lit(model.method).alias("risk_method"))
@@ -127,10 +126,11 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
     step()
     rfm = rfm_scores(ledger, currencies, window_days=settings.rfm.window_days)
     step()
-    fit = fit_risk_model(ledger, settings.risk, grace_days=settings.behaviour.grace_days)
+    history = build_history(ledger, history=settings.risk.history_invoices, grace_days=settings.behaviour.grace_days)
+    fit = fit_risk_model(ledger, history, settings.risk, grace_days=settings.behaviour.grace_days)
     warnings.extend(fit.warnings)
-    invoice_risk = _invoice_risk(ledger, fit.model, settings)
-    customer_risk = _next_invoice_risk(ledger, behaviour, fit.model, settings)
+    invoice_risk = _invoice_risk(ledger, history, fit.model, settings)
+    customer_risk = _next_invoice_risk(ledger, history, behaviour, fit.model, settings)
     step()
     lifetime = lifetime_values(ledger, currencies, settings.clv)
     warnings.extend(lifetime.warnings)

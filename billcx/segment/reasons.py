@@ -6,12 +6,10 @@ pushing hardest in the direction of the score (toward late when the logit is abo
 invoice's, toward on time otherwise), at most ``reasons`` of them, each worded from the row's own
 values ("paid 4 of the last 5 invoices late", "first invoice").  A feature whose words would not be
 true of the row (e.g. "first invoice" for a long-standing customer) is never chosen.  Selection is
-vectorised: numpy picks feature indices, polars assembles the texts.
+vectorised: numpy picks feature indices, polars gathers the texts.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -69,22 +67,18 @@ def score(frame: pl.DataFrame, model: RiskModel, *, reasons: int) -> pl.DataFram
     order = np.argsort(-strength, axis=1, kind="stable")[:, :reasons]
     chosen = np.where(np.isfinite(np.take_along_axis(strength, order, axis=1)), order, -1)
 
-    helper = {f"_z{j}": z[:, j] for j in range(len(model.features))}
-    helper.update({f"_slot{i}": chosen[:, i] for i in range(chosen.shape[1])})
-    work = frame.with_columns([pl.Series(k, v) for k, v in helper.items()])
-    texts = []
-    for j, f in enumerate(model.features):
-        low = f.low if f.low is not None else pl.lit(None, dtype=pl.String)
-        texts.append(pl.when(pl.col(f"_z{j}") >= 0).then(f.high).otherwise(low))
-    slots = []
-    for i in range(chosen.shape[1]):
-        expr: Any = pl
-        for j, text in enumerate(texts):
-            expr = expr.when(pl.col(f"_slot{i}") == j).then(text)
-        slots.append(expr.otherwise(pl.lit(None, dtype=pl.String)))
-    listed = pl.concat_list(slots).list.drop_nulls()
+    # Each feature's words once per row, in a list; each row then gathers its chosen indices.
+    work = frame.with_columns(*(pl.Series(f"_z{j}", z[:, j]) for j in range(len(model.features))),
+                              pl.Series("_chosen", chosen, dtype=pl.List(pl.Int64)))
+    texts = [pl.when(pl.col(f"_z{j}") >= 0).then(f.high)
+             .otherwise(f.low if f.low is not None else pl.lit(None, dtype=pl.String))
+             for j, f in enumerate(model.features)]
+    listed = pl.concat_list(texts).list.gather(pl.col("_chosen").list.eval(pl.element().filter(pl.element() >= 0)))
     out = work.with_columns(
         pl.Series("late_probability", p, dtype=pl.Float64),
-        pl.when(listed.list.len() > 0).then(listed).otherwise(pl.lit([NO_SIGNAL])).alias("reasons"),
+        listed.alias("_listed"),
+    ).with_columns(
+        pl.when(pl.col("_listed").list.len() > 0).then(pl.col("_listed")).otherwise(pl.lit([NO_SIGNAL]))
+        .alias("reasons"),
     )
-    return out.drop(list(helper))
+    return out.drop(*(f"_z{j}" for j in range(len(model.features))), "_chosen", "_listed")

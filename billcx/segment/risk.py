@@ -31,11 +31,8 @@ from typing import Any, Literal
 
 import numpy as np
 import polars as pl
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
-from threadpoolctl import threadpool_limits
 
-from billcx.segment.features import Feature, features, model_matrix, point_in_time_features
+from billcx.segment.features import Feature, History, features, model_matrix, point_in_time_features
 from billcx.segment.ledger import Ledger
 from billcx.segment.settings import RiskSettings
 
@@ -138,6 +135,10 @@ def sample_by_month(frame: pl.DataFrame, *, max_rows: int, seed: int) -> pl.Data
 
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    # scikit-learn takes seconds to import: only runs that fit a model pay for it.
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale = np.where(scale > 1e-12, scale, 1.0)
@@ -148,6 +149,9 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, n
 
 
 def _platt(logit: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
     if logit.size == 0 or y.min() == y.max():
         return None
     lr = LogisticRegression(C=1e6, max_iter=2000, tol=1e-10)
@@ -188,17 +192,20 @@ def _train(rows: pl.DataFrame, x: np.ndarray, y: np.ndarray, train: np.ndarray, 
     return RiskModel("logistic", feats, base_rate, settings.prior_weight, mean, scale, coef, intercept, *platt)
 
 
-def fit_risk_model(ledger: Ledger, settings: RiskSettings, *, grace_days: int) -> RiskFit:
+def fit_risk_model(ledger: Ledger, history: History, settings: RiskSettings, *, grace_days: int) -> RiskFit:
     """Fit, calibrate and evaluate the late-payment model as of ``ledger.as_of``.
 
     Args:
         ledger: point-in-time ledger (only its history is used).
+        history: the ledger's history stream (:func:`billcx.segment.features.build_history`).
         settings: model settings (sizes, fractions, seed).
         grace_days: days of grace after the due date.
 
     Returns:
         A :class:`RiskFit`; with too little history its model's method is ``rules``.
     """
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
     feats = features(settings.history_invoices)
     labelled = labelled_invoices(ledger, grace_days)
     n_late = int(labelled.get_column("late").sum()) if labelled.height else 0
@@ -219,8 +226,7 @@ def fit_risk_model(ledger: Ledger, settings: RiskSettings, *, grace_days: int) -
         return RiskFit(RiskModel("rules", feats, base_rate, settings.prior_weight), report, (why,))
 
     sampled = sample_by_month(labelled, max_rows=settings.max_training_rows, seed=settings.seed)
-    rows = point_in_time_features(sampled.drop("late", "known_on"), ledger,
-                                  history=settings.history_invoices, grace_days=grace_days)
+    rows = point_in_time_features(sampled.drop("late", "known_on"), history)
     rows = rows.join(sampled.select("query_id", "late", "known_on"), on="query_id").sort("t", "query_id")
     x = model_matrix(rows, feats)
     y = rows.get_column("late").cast(pl.Int8).to_numpy().astype(np.int64)

@@ -37,16 +37,16 @@ class BehaviourSettings:
     Attributes:
         grace_days: an invoice settled up to this many days after its due date still counts as on
             time (and is not yet overdue).
-        trend_recent: the lateness trend compares the mean lateness of the last ``trend_recent``
-            resolved invoices with the mean of the earlier ones.
+        trend_days: the lateness trend compares the mean lateness of resolved invoices due in the
+            last ``trend_days`` days with the mean of the earlier ones.
     """
 
     grace_days: int = 0
-    trend_recent: int = 3
+    trend_days: int = 90
 
     def __post_init__(self) -> None:
         _check(self.grace_days >= 0, f"grace_days must be 0 or more, found {self.grace_days}")
-        _check(self.trend_recent >= 1, f"trend_recent must be at least 1, found {self.trend_recent}")
+        _check(self.trend_days >= 1, f"trend_days must be at least 1, found {self.trend_days}")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class RiskSettings:
 
     min_training_invoices: int = 200
     min_class_invoices: int = 20
-    max_training_rows: int = 200_000
+    max_training_rows: int = 100_000
     validation_fraction: float = 0.2
     calibration_fraction: float = 0.2
     regularisation_c: float = 1.0

@@ -41,7 +41,7 @@ def _data() -> tuple[list, list, list]:
 def features() -> pl.DataFrame:
     customers, invoices, payments = _data()
     ledger = build_ledger(clean(customers, invoices, payments), AS_OF)
-    return behaviour_features(ledger, BehaviourSettings(trend_recent=2), window_days=365)
+    return behaviour_features(ledger, BehaviourSettings(trend_days=62), window_days=365)
 
 
 def _get(frame: pl.DataFrame, customer: str) -> dict:
@@ -55,6 +55,7 @@ def test_punctuality(features: pl.DataFrame) -> None:
     assert p["on_time_rate"] == pytest.approx(0.4)
     assert p["mean_days_late"] == pytest.approx(9.0)
     assert p["worst_days_late"] == 30
+    # Due in the last 62 days (after 04-29): A4 0 and A5 30; before: A1 0, A2 5, A3 10.
     assert p["lateness_trend_days"] == pytest.approx((0 + 30) / 2 - (0 + 5 + 10) / 3)
 
 

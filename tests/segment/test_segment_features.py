@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from segment_builders import D, clean, cust, inv
 
-from billcx.segment.features import features, model_matrix, point_in_time_features
+from billcx.segment.features import build_history, features, model_matrix, point_in_time_features
 from billcx.segment.ledger import build_ledger
 
 AS_OF = D(2024, 6, 30)
@@ -27,7 +27,7 @@ def _query(t: dt.date, *, customer: str = "B", amount: int = 20_000, data_invoic
     ledger = build_ledger(clean([cust("B"), cust("N")], data_invoices or _invoices()), AS_OF)
     q = pl.DataFrame({"query_id": ["q"], "customer_id": [customer], "t": [t], "amount": [amount],
                       "terms_days": [30], "disputed": [False]})
-    return point_in_time_features(q, ledger, history=2, grace_days=0).row(0, named=True)
+    return point_in_time_features(q, build_history(ledger, history=2, grace_days=0)).row(0, named=True)
 
 
 def test_history_before_the_query_date_only() -> None:
@@ -70,7 +70,7 @@ def test_features_are_words_that_fit_the_row() -> None:
     ledger = build_ledger(clean([cust("B")], _invoices()), AS_OF)
     q = pl.DataFrame({"query_id": ["q"], "customer_id": ["B"], "t": [D(2024, 5, 10)], "amount": [20_000],
                       "terms_days": [30], "disputed": [False]})
-    frame = point_in_time_features(q, ledger, history=2, grace_days=0)
+    frame = point_in_time_features(q, build_history(ledger, history=2, grace_days=0))
     texts = frame.select([f.high.alias(f.name) for f in features(2)]).row(0, named=True)
     assert texts["late_share_last_2"] == "paid 1 of the last 2 invoices late"
     assert texts["other_overdue"] == "1 other invoice overdue"

@@ -147,7 +147,8 @@ def test_treatments_follow_the_documented_order() -> None:
     invoices += [inv("Z1", "Z", D(2023, 6, 1), D(2023, 6, 30), 1_000),       # dormant, owes
                  inv("N1", "N", D(2024, 6, 5), D(2024, 7, 5), 1_000),         # new
                  inv("P1", "P", D(2024, 1, 1), D(2024, 1, 31), 1_000, paid=D(2024, 1, 20))]  # nothing owed
-    # S: the most valuable, on time until May, then 10 days late: trend (0+0+10)/3 - 0 = 3.3 days.
+    # S: the most valuable, on time until May, then 10 days late: due in the last 90 days (Mar, Apr,
+    # May) 10/3 days late on average, before 0: trend 3.3 days.
     invoices += [inv(f"S{m}", "S", D(2024, m, 1), D(2024, m, 15), 100_000,
                      paid=D(2024, m, 25 if m == 5 else 10) if m < 6 else None) for m in range(1, 7)]
     customers = [cust(c, signup=D(2023, 1, 1)) for c in "RLZPS"] + [cust("N", signup=D(2024, 6, 1))]

@@ -10,6 +10,7 @@ import pytest
 from segment_builders import D, clean, cust, inv
 
 from billcx.segment import SegmentResult, segment
+from billcx.segment.features import build_history
 from billcx.segment.ledger import build_ledger
 from billcx.segment.risk import fit_risk_model, labelled_invoices, sample_by_month
 from billcx.segment.settings import RiskSettings
@@ -69,8 +70,8 @@ def test_every_score_has_reasons_in_words(sample_result: SegmentResult) -> None:
 
 def test_fitting_is_deterministic(sample_clean: CleanData) -> None:
     ledger = build_ledger(sample_clean, D(2024, 10, 31))
-    first = fit_risk_model(ledger, RiskSettings(), grace_days=0)
-    second = fit_risk_model(ledger, RiskSettings(), grace_days=0)
+    first = fit_risk_model(ledger, build_history(ledger, history=5, grace_days=0), RiskSettings(), grace_days=0)
+    second = fit_risk_model(ledger, build_history(ledger, history=5, grace_days=0), RiskSettings(), grace_days=0)
     assert first.report == second.report
     assert np.array_equal(first.model.coef, second.model.coef)
 
