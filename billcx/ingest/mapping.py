@@ -100,7 +100,7 @@ class DeriveSpec:
             when no customers export is given; ``never`` leaves it empty (every invoice is then
             rejected as ``unknown_customer``).
         payments: ``auto`` makes one payment per settled invoice when no payments export is
-            given; ``always`` also when one is; ``never`` not at all.
+            given (an export that has one is never mixed with derived rows); ``never`` not at all.
         status_from_paid_date: an invoice export without a status column gets ``paid`` when
             ``paid_date`` is set, ``open`` otherwise.
         amount_paid_from_paid_date: an invoice export without ``amount_paid`` gets the full amount
@@ -110,7 +110,7 @@ class DeriveSpec:
     """
 
     customers: Literal["auto", "never"] = "auto"
-    payments: Literal["auto", "always", "never"] = "auto"
+    payments: Literal["auto", "never"] = "auto"
     status_from_paid_date: bool = True
     amount_paid_from_paid_date: bool = True
     timezone_from_country: bool = True
