@@ -47,7 +47,8 @@ def main(argv: list[str]) -> int:
     if cmd == "test":
         return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT)
     if cmd == "demo":
-        return subprocess.call([str(PY), "-m", "billcx", "run", "--sample", "--out", "out", *rest], cwd=ROOT)
+        return subprocess.call([str(PY), "-m", "billcx", "run", "--config", "sample_data/billcx.toml",
+                                "--out", "out", *rest], cwd=ROOT)
     if cmd == "billcx":
         return subprocess.call([str(PY), "-m", "billcx", *rest])
     print(f"dev.py: unknown command {cmd!r}; use demo, test or billcx", file=sys.stderr)

@@ -15,6 +15,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from billcx import __version__
@@ -34,9 +35,12 @@ class BillcxGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except BillcxError as exc:
-            err_console().print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+            # soft_wrap: an error line is never broken, so it can be grepped and pasted whole.
+            err_console().print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False,
+                                soft_wrap=True)
             if exc.hint:
-                err_console().print(f"[dim]hint:[/] {exc.hint}", markup=True, highlight=False)
+                err_console().print(f"[dim]hint:[/] {escape(exc.hint)}", markup=True, highlight=False,
+                                    soft_wrap=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except BrokenPipeError:
             # The reader of our output went away (`billcx ... | head`): not an error of ours.
