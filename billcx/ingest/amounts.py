@@ -89,12 +89,19 @@ def parse_amounts(values: pl.Series, currencies: pl.Series, opts: MoneyOptions) 
     body = t.str.strip_prefix("(").str.strip_suffix(")").str.strip_chars(_SPACES)
     code = pl.coalesce(body.str.extract(r"^([A-Z]{3})", 1), body.str.extract(r"([A-Z]{3})$", 1))
     body = body.str.replace(r"^[A-Z]{3}", "").str.replace(r"[A-Z]{3}$", "").str.strip_chars(_SPACES)
+    # Letters glued to a symbol belong to it: A$, US$, C$, R$, $US.
+    body = body.str.replace(rf"^[A-Za-z]{{1,3}}([{_SYMBOLS}])", "$1").str.replace(rf"([{_SYMBOLS}])[A-Za-z]{{1,3}}$", "$1")
     body = body.str.strip_chars(_SYMBOLS + _SPACES)
     lead = body.str.extract(r"^([-+−])", 1)
     trail = body.str.extract(r"([-+−])$", 1)
     body = body.str.strip_chars("-+−").str.strip_chars(_SYMBOLS + _SPACES)
     d = re.escape(opts.decimal)
     g = opts.group_class()
+    # The other separator followed by 1-2 or 4+ final digits cannot be a thousands separator (those
+    # group by three), so it can only be a decimal one: "144,13" in a file of "12.50" reads 144.13.
+    other = "," if opts.decimal == "." else "."
+    only_reading = body.str.contains(rf"^\d+{re.escape(other)}(\d{{1,2}}|\d{{4,}})$")
+    body = pl.when(only_reading).then(body.str.replace(other, opts.decimal, literal=True)).otherwise(body)
     grouped = rf"^\d{{1,3}}(?:[{g}]\d{{3}})+(?:{d}\d*)?$" if g else r"^$"
     plain = rf"^\d+(?:{d}\d*)?$|^{d}\d+$"
     shape_ok = body.str.contains(plain) | body.str.contains(grouped)

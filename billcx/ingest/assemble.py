@@ -86,7 +86,8 @@ class Assembly:
                 notes.append(f"{n} empty currency cells set to {default} (mapping default_currency)")
         for column, n in passes.naive.items():
             if n:
-                notes.append(f"{n} {column} values had no UTC offset: read as {plan.options.instants.naive_timezone}")
+                notes.append(f"{n} {column} values had no UTC offset: read in "
+                             f"{plan.options.instants.naive_timezone} (mapping naive_timezone)")
         self.file_notes[plan.src] = notes
         self._frames[plan.src] = frame
 

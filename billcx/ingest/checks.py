@@ -65,7 +65,7 @@ def duplicates(frame: pl.DataFrame, key: str, *, input_name: InputName, locate: 
     found = [
         conflicting.select(issues(pl.col(SRC), pl.col(IDX), input_name(key), pl.col(key), "duplicate_conflicting",
                                   pl.col("__others"))),
-        collapsed.select(issues(pl.col(SRC), pl.col(IDX), input_name(key), pl.col(key), "duplicate_identical",
+        collapsed.select(issues(pl.col(SRC), pl.col(IDX), "", pl.col(key), "duplicate_identical",
                                 pl.col("__first"))),
     ]
     drop = pl.concat([conflicting.select(SRC, IDX), collapsed.select(SRC, IDX)])

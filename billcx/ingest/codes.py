@@ -83,7 +83,8 @@ CODES: tuple[Code, ...] = (
     Code("duplicate_conflicting", _R, "{column}: '{value}' also appears on {detail} with different "
          "values; every copy is rejected",
          "The same id on several rows that differ: all copies are rejected."),
-    Code("duplicate_identical", _C, "{column}: '{value}' repeats {detail} exactly; kept once",
+    Code("duplicate_identical", _C, "expected one row per id, found an exact copy of {detail} (id '{value}'); "
+         "kept once",
          "An exact copy of another row: kept once and counted."),
     # -- rules within a row -----------------------------------------------------------------------
     Code("due_before_issue", _R, "{column}: expected a date on or after issue_date {detail}, found '{value}'",

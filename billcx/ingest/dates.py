@@ -58,13 +58,14 @@ class DateOptions:
         formats: strftime formats tried in order.
         dayfirst: None reports day/month ambiguity; True/False decides it.
         naive_timezone: zone of timestamps written without an offset (and of plain dates read as
-            timestamps).
+            timestamps); None (the default) rejects them: which zone a bare "19:56" is in would
+            be a guess.
         excel_serials: plain numbers are spreadsheet serial dates (XLSX inputs).
     """
 
     formats: tuple[str, ...]
     dayfirst: bool | None = None
-    naive_timezone: str = "UTC"
+    naive_timezone: str | None = None
     excel_serials: bool = False
 
     def ordered(self) -> tuple[str, ...]:
@@ -128,8 +129,10 @@ def parse_instants(values: pl.Series, opts: DateOptions) -> tuple[pl.Series, pl.
     for fmt in opts.formats:
         if todo.is_empty():
             break
+        aware = is_aware(fmt)
+        if not aware and opts.naive_timezone is None:
+            continue
         sub = text.gather(todo)
-        aware = "%z" in fmt or "%:z" in fmt or "%#z" in fmt or "%Z" in fmt
         if aware:
             got = sub.str.strptime(UTC_INSTANT, fmt, strict=False)
         else:
@@ -143,6 +146,20 @@ def parse_instants(values: pl.Series, opts: DateOptions) -> tuple[pl.Series, pl.
             naive = naive.scatter(hit, True)
         todo = todo.filter(~ok)
     return out, naive
+
+
+def is_aware(fmt: str) -> bool:
+    """The format reads a UTC offset."""
+    return any(d in fmt for d in ("%z", "%:z", "%#z", "%Z"))
+
+
+def lacks_offset(values: pl.Series, opts: DateOptions) -> pl.Series:
+    """Which values would read as timestamps if only their zone were known (for the message)."""
+    hit = pl.Series([False] * len(values))
+    for fmt in opts.formats:
+        if not is_aware(fmt):
+            hit = hit | values.str.strptime(pl.Datetime("us"), fmt, strict=False).is_not_null()
+    return hit
 
 
 def describe_formats(formats: tuple[str, ...], *, limit: int = 4) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from billcx.ingest.amounts import MoneyOptions, parse_amounts
-from billcx.ingest.dates import DateOptions, describe_formats, parse_dates, parse_instants
+from billcx.ingest.dates import DateOptions, describe_formats, lacks_offset, parse_dates, parse_instants
 from billcx.money import known_currencies
 from billcx.schema import Column, Kind
 
@@ -241,7 +241,14 @@ def _instant(s: pl.Series, target: Target, opts: ParseOptions, explain: bool) ->
         got, got_naive = parse_instants(s.gather(present), iopts)
         value, naive = value.scatter(present, got), naive.scatter(present, got_naive)
     bad = s.is_not_null() & value.is_null()
-    detail = _const(describe_formats(iopts.formats), len(s)) if explain else None
+    detail = None
+    if explain:
+        detail = _const(describe_formats(iopts.formats), len(s))
+        if iopts.naive_timezone is None and bad.any():
+            no_zone = lacks_offset(s.fill_null(""), iopts) & bad
+            detail = _series(pl.when(pl.lit(no_zone)).then(pl.lit(
+                "a UTC offset such as +01:00 or Z (for times without one, set naive_timezone in the mapping)"))
+                .otherwise(pl.lit(detail)))
     return _Out(value, _codes(bad, "invalid_instant"), detail, naive)
 
 

@@ -161,7 +161,7 @@ def _options(eff: Effective, raw: RawSource, res: Resolution, sample: pl.DataFra
         decimal, why = detect_decimal(values) if values is not None and len(values) else (".", "")
         if why:
             notes.append(why)
-    naive = p.naive_timezone or "UTC"
+    naive = p.naive_timezone
     dates = DateOptions(p.date_formats or DEFAULT_DATE_FORMATS, p.dayfirst, naive, raw.excel_serials)
     instants = DateOptions(p.instant_formats or DEFAULT_INSTANT_FORMATS, None, naive)
     money = MoneyOptions(decimal, p.thousands, p.money_unit or "major")

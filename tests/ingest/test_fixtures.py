@@ -16,7 +16,7 @@ DEFECTS: dict[str, tuple[tuple[str, ...], set[tuple[int, str, str]]]] = {
     "ragged_rows.csv": ((), {(3, "", "ragged_row"), (5, "", "ragged_row")}),
     "blank_lines.csv": ((), {(5, "amount", "invalid_amount")}),
     "duplicated_header.csv": ((), {(4, "", "duplicate_header")}),
-    "duplicate_ids_identical.csv": ((), {(4, "invoice_id", "duplicate_identical")}),
+    "duplicate_ids_identical.csv": ((), {(4, "", "duplicate_identical")}),
     "duplicate_ids_conflicting.csv": ((), {(3, "invoice_id", "duplicate_conflicting"),
                                            (5, "invoice_id", "duplicate_conflicting")}),
     "ambiguous_dates.csv": ((), {(2, "issue_date", "ambiguous_date"), (5, "issue_date", "invalid_date")}),
@@ -28,7 +28,8 @@ DEFECTS: dict[str, tuple[tuple[str, ...], set[tuple[int, str, str]]]] = {
     "paid_before_issue.csv": ((), {(2, "paid_date", "paid_before_issue")}),
     "unknown_customer.csv": (("customers.csv",), {(3, "customer_id", "unknown_customer")}),
     "unknown_invoice_payment.csv": (("customers.csv", "invoices.csv"),
-                                    {(3, "invoice_id", "unknown_invoice"), (5, "customer_id", "customer_mismatch")}),
+                                    {(3, "invoice_id", "unknown_invoice"), (5, "customer_id", "customer_mismatch"),
+                                     (6, "paid_at", "invalid_instant")}),
     "invalid_contacts.csv": ((), {(3, "email", "invalid_email"), (4, "phone", "invalid_phone"),
                                   (5, "country", "invalid_country")}),
     "unknown_timezone.csv": ((), {(2, "timezone", "unknown_timezone"), (3, "timezone", "timezone_derived")}),
@@ -80,6 +81,23 @@ def test_ambiguous_date_is_never_guessed_and_dayfirst_decides() -> None:
     assert rejects_of(decided, "ambiguous_dates.csv") == {(5, "issue_date", "invalid_date")}
     assert decided.invoices.filter(pl.col("invoice_id") == "INV-1")["issue_date"].to_list()[0].isoformat() \
         == "2024-04-03"
+
+
+def test_times_without_offset_need_a_zone_from_the_mapping() -> None:
+    from billcx.ingest import mapping_from_dict
+
+    plain = run("customers.csv", "invoices.csv", "unknown_invoice_payment.csv")
+    message = plain.rejects.filter(pl.col("code") == "invalid_instant")["message"][0]
+    assert message == ("paid_at: expected a timestamp as a UTC offset such as +01:00 or Z (for times without one, "
+                       "set naive_timezone in the mapping), found '2024-01-23 09:00'")
+    zoned = run("customers.csv", "invoices.csv", "unknown_invoice_payment.csv",
+                mapping=mapping_from_dict({"defaults": {"naive_timezone": "Europe/Paris"}}))
+    assert rejects_of(zoned, "unknown_invoice_payment.csv") == {(3, "invoice_id", "unknown_invoice"),
+                                                               (5, "customer_id", "customer_mismatch")}
+    paid = zoned.payments.filter(pl.col("payment_id") == "P-5")["paid_at"][0]
+    assert paid.isoformat() == "2024-01-23T08:00:00+00:00"
+    assert "1 paid_at values had no UTC offset: read in Europe/Paris (mapping naive_timezone)" \
+        in zoned.report.files[2].notes
 
 
 def test_contacts_are_normalised_when_fixable() -> None:

@@ -57,9 +57,16 @@ def test_money_respects_each_currency_exponent(amount: int, currency: str) -> No
 
 
 def test_money_rejects_what_it_cannot_read_exactly() -> None:
-    texts = ["1e5", "12,34", "1,23.45", "12.3.4", "(12)-", "abc", "$", "EUR 5"]
+    texts = ["1e5", "12,3,4", "1,23.45", "12.3.4", "(12)-", "abc", "$", "EUR 5"]
     _, codes, _ = parse_amounts(pl.Series(texts), pl.Series(["USD"] * len(texts)), MoneyOptions())
     assert codes.to_list() == ["invalid_amount"] * len(texts)
+
+
+def test_the_other_separator_is_read_only_when_it_can_only_mean_one_thing() -> None:
+    got, codes, _ = parse_amounts(pl.Series(["144,13", "1,234", "12,5"]), pl.Series(["USD"] * 3), MoneyOptions())
+    assert (got.to_list(), codes.to_list()) == ([14413, 123400, 1250], ["", "", ""])
+    got, _, _ = parse_amounts(pl.Series(["144.13", "1.234"]), pl.Series(["EUR"] * 2), MoneyOptions(decimal=","))
+    assert got.to_list() == [14413, 123400]
 
 
 def test_minor_units_must_be_whole() -> None:
