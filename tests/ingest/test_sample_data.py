@@ -55,6 +55,8 @@ def test_messy_sample_rejects_exactly_its_defects() -> None:
         assert (d["file"], d["line"]) not in {(f, ln) for f, ln, _, _ in got}, d
     for f in result.report.files:
         name = Path(f.file).name
-        assert f.rows_read == manifest["files"][name]["data_rows"]  # blank lines are not rows
+        # Blank lines are not rows; a repeated header line is one (rejected as duplicate_header).
+        headers = sum(1 for d in defects if d["file"] == name and d["code"] == "duplicate_header")
+        assert f.rows_read == manifest["files"][name]["data_rows"] + headers
         assert f.rows_read == f.rows_clean + f.rows_rejected
     assert result.exit_code == ExitCode.DATA
