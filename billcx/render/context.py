@@ -157,6 +157,17 @@ def _parse_offer(raw: str | None, amount_due: int, currency: str, fmt: Any) -> d
     raise ContextError(f"unknown offer type {kind!r}; expected payment_plan or extension")
 
 
+@lru_cache(maxsize=16)
+def _company_vars(name: str, support_email: str, support_phone: str, website: str) -> dict[str, str]:
+    return {"name": name, "support_email": support_email, "support_phone": support_phone, "website": website}
+
+
+def _company(settings: RenderSettings) -> dict[str, str]:
+    """The company variables, one shared dict per settings (the sandbox keeps templates from changing it)."""
+    return _company_vars(settings.company_name, settings.support_email, settings.support_phone,
+                         settings.website)
+
+
 def _major(minor: int, currency: str) -> str:
     if not is_currency(currency):
         return str(minor)
@@ -232,8 +243,7 @@ def build_context(row: Mapping[str, Any], *, settings: RenderSettings, locale: s
     return {
         "locale": locale,
         "language": language,
-        "company": {"name": settings.company_name, "support_email": settings.support_email,
-                    "support_phone": settings.support_phone, "website": settings.website},
+        "company": _company(settings),
         "customer": {"id": row["customer_id"], "name": _text(row[_C + "name"]),
                      "email": row[_C + "email"], "phone": row[_C + "phone"],
                      "country": row[_C + "country"], "city": _text(row[_C + "city"])},

@@ -41,6 +41,12 @@ _REPLACEMENTS: dict[int, str] = {
     0x2026: "...",
 }
 _WHITESPACE = re.compile(r"\s+")
+# A regex scan in C finds the few characters to replace; str.translate with a dict looks up every one.
+_SPECIAL = re.compile("[" + "".join(re.escape(chr(cp)) for cp in _REPLACEMENTS) + "]")
+
+
+def _replace(match: re.Match[str]) -> str:
+    return _REPLACEMENTS[ord(match.group())]
 
 
 def normalise(text: str) -> str:
@@ -56,7 +62,9 @@ def normalise(text: str) -> str:
     Returns:
         The normalised text.
     """
-    return _WHITESPACE.sub(" ", text.translate(_REPLACEMENTS)).strip()
+    if _SPECIAL.search(text):
+        text = _SPECIAL.sub(_replace, text)
+    return _WHITESPACE.sub(" ", text).strip()
 
 
 def gsm_fallback(text: str) -> str:
