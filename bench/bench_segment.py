@@ -64,7 +64,10 @@ def _features(clean: Path) -> Callable[[], Any]:
         data = CleanData.load(clean)
         ledger = build_ledger(data, data.latest_date(), grace_days=settings.behaviour.grace_days)
         behaviour = behaviour_features(ledger, settings.behaviour, window_days=settings.rfm.window_days)
-        return rfm_scores(ledger, behaviour.select("customer_id", "currency"), window_days=settings.rfm.window_days)
+        return rfm_scores(
+            ledger, behaviour.select("customer_id", "currency"), window_days=settings.rfm.window_days
+        )
+
     return run
 
 
@@ -79,7 +82,9 @@ def _models(clean: Path) -> tuple[Callable[[], Any], Callable[[], Any]]:
     settings = SegmentSettings()
     data = CleanData.load(clean)
     ledger = build_ledger(data, data.latest_date())
-    currencies = behaviour_features(ledger, settings.behaviour, window_days=365).select("customer_id", "currency")
+    currencies = behaviour_features(ledger, settings.behaviour, window_days=365).select(
+        "customer_id", "currency"
+    )
 
     def risk() -> Any:
         history = build_history(ledger, history=settings.risk.history_invoices, grace_days=0)
@@ -110,9 +115,13 @@ def run(rows: int, repeat: int) -> dict[str, Any]:
     floor = steps["floor"][0]
     fit = steps["risk_model"][2]
     report = {
-        "rows": ds.meta["counts"]["invoices"], "customers": ds.meta["counts"]["customers"],
-        "payments": ds.meta["counts"]["payments"], "as_of": as_of.isoformat(), "repeat": repeat,
-        "cpus": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "rows": ds.meta["counts"]["invoices"],
+        "customers": ds.meta["counts"]["customers"],
+        "payments": ds.meta["counts"]["payments"],
+        "as_of": as_of.isoformat(),
+        "repeat": repeat,
+        "cpus": os.cpu_count(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
         "seconds": {k: {"wall": round(v[0], 3), "cpu": round(v[1], 3)} for k, v in steps.items()},
         "ratios": {
             "features_over_floor": round(steps["features"][0] / floor, 2),
@@ -121,7 +130,8 @@ def run(rows: int, repeat: int) -> dict[str, Any]:
             "pandas_over_features": round(steps["pandas_summary"][0] / steps["features"][0], 2),
         },
         "summaries_agree": same_summary(steps["pandas_summary"][2], steps["billcx_summary"][2]),
-        "risk_training_rows": fit.report.get("sampled_rows"), "risk_auc": fit.report.get("evaluation", {}).get("auc"),
+        "risk_training_rows": fit.report.get("sampled_rows"),
+        "risk_auc": fit.report.get("evaluation", {}).get("auc"),
     }
     return report
 
@@ -140,8 +150,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:16s} {figures['wall']:8.2f} s wall  {figures['cpu']:8.2f} s CPU")
     for name, value in report["ratios"].items():
         print(f"  {name:28s} {value:8.2f}x")
-    print(f"  summaries agree: {report['summaries_agree']}; risk model trained on {report['risk_training_rows']} "
-          f"rows, validation AUC {report['risk_auc']}")
+    print(
+        f"  summaries agree: {report['summaries_agree']}; "
+        f"risk model trained on {report['risk_training_rows']} "
+        f"rows, validation AUC {report['risk_auc']}"
+    )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     return 0

@@ -8,9 +8,20 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from billcx.commands.common import (AsOfOpt, OutDirOpt, ReportFormat, ReportFormatOpt, ShardOpt, TableFormatOpt,
-                                    app_context, err_console, parse_date, parse_shard, print_json,
-                                    progress_callback)
+from billcx.commands.common import (
+    AsOfOpt,
+    OutDirOpt,
+    ReportFormat,
+    ReportFormatOpt,
+    ShardOpt,
+    TableFormatOpt,
+    app_context,
+    err_console,
+    parse_date,
+    parse_shard,
+    print_json,
+    progress_callback,
+)
 from billcx.config import from_mapping, read_toml
 from billcx.errors import ConfigError
 from billcx.export import Format
@@ -41,7 +52,9 @@ def load_settings(path: Path | None) -> SegmentSettings:
     table = read_toml(path)
     nested = isinstance(table.get("segment"), dict)
     try:
-        return from_mapping(SegmentSettings, table["segment"] if nested else table, where="segment" if nested else "")
+        return from_mapping(
+            SegmentSettings, table["segment"] if nested else table, where="segment" if nested else ""
+        )
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc.message}", hint=exc.hint) from None
 
@@ -79,18 +92,24 @@ def register(app: typer.Typer) -> None:
 def _report(result: SegmentResult, out: Path, paths: list[Path], *, given: bool) -> dict[str, Any]:
     risk = result.model_report["risk"]
     evaluation = risk.get("evaluation", {})
-    return round_floats({
-        "as_of": result.as_of.isoformat(),
-        "as_of_source": "--as-of" if given else "latest date in the data",
-        "out": str(out),
-        "files": [p.name for p in paths],
-        "customers": result.customers.height,
-        "open_invoices": result.invoice_risk.height,
-        "risk_model": {"method": risk["method"], "auc": evaluation.get("auc"), "brier": evaluation.get("brier"),
-                       "validation_rows": evaluation.get("validation_rows")},
-        "sizes": result.model_report["sizes"],
-        "warnings": list(result.warnings),
-    })
+    return round_floats(
+        {
+            "as_of": result.as_of.isoformat(),
+            "as_of_source": "--as-of" if given else "latest date in the data",
+            "out": str(out),
+            "files": [p.name for p in paths],
+            "customers": result.customers.height,
+            "open_invoices": result.invoice_risk.height,
+            "risk_model": {
+                "method": risk["method"],
+                "auc": evaluation.get("auc"),
+                "brier": evaluation.get("brier"),
+                "validation_rows": evaluation.get("validation_rows"),
+            },
+            "sizes": result.model_report["sizes"],
+            "warnings": list(result.warnings),
+        }
+    )
 
 
 def _sizes_table(title: str, sizes: dict[str, int]) -> RichTable:

@@ -26,7 +26,13 @@ _WHERE = {
     "FitError": "fitting",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "BehaviourSettings", "BgNbdFit", "BgNbdParams", "ClvSettings", "FitError", "GammaGammaFit",
+    "GammaGammaParams", "RfmSettings", "RiskSettings", "SegmentResult", "SegmentSettings", "TierSettings",
+    "customer_lifetime_value", "expected_purchases", "expected_spend", "fit_bgnbd", "fit_gamma_gamma",
+    "probability_alive", "segment", "summary_data", "write_segment",
+]
+assert sorted(__all__) == sorted(_WHERE)
 
 
 def __getattr__(name: str) -> Any:

@@ -61,37 +61,53 @@ def _invoice_features(ledger: Ledger, settings: BehaviourSettings) -> pl.LazyFra
     recent_from = ledger.as_of - dt.timedelta(days=settings.trend_days)
     recent = late_days.filter(pl.col("due_date") > recent_from)
     got_money = pl.col("paid") > 0
-    partial = got_money & ((pl.col("n_payments") > 1) | (pl.col("open") & (pl.col("paid") < pl.col("amount"))))
-    return pos.group_by("customer_id").agg(
-        pl.len().cast(pl.Int64).alias("invoices"),
-        pl.col("issue_date").min().alias("first_invoice_date"),
-        pl.col("issue_date").max().alias("last_invoice_date"),
-        pl.col("resolved").sum().cast(pl.Int64).alias("resolved_invoices"),
-        (pl.col("resolved") & ~pl.col("late")).sum().cast(pl.Int64).alias("on_time_invoices"),
-        late_days.sum().alias("_late_sum"),
-        late_days.max().alias("worst_days_late"),
-        recent.sum().alias("_recent_sum"),
-        recent.count().cast(pl.Int64).alias("_recent_n"),
-        got_money.sum().cast(pl.Int64).alias("_got_money"),
-        partial.sum().cast(pl.Int64).alias("_partial"),
-        pl.col("disputed").sum().cast(pl.Int64).alias("disputed_invoices"),
-        pl.col("open").sum().cast(pl.Int64).alias("open_invoices"),
-        pl.col("overdue").sum().cast(pl.Int64).alias("overdue_invoices"),
-        pl.col("days_overdue").max().alias("oldest_overdue_days"),
-        pl.col("currency").filter(pl.col("issue_date") == pl.col("issue_date").max()).max().alias("currency"),
-    ).with_columns(
-        # Means from integer sums: exact, whatever order the rows arrive in.
-        pl.when(pl.col("resolved_invoices") > 0)
-        .then(pl.col("on_time_invoices") / pl.col("resolved_invoices")).alias("on_time_rate"),
-        pl.when(pl.col("resolved_invoices") > 0)
-        .then(pl.col("_late_sum") / pl.col("resolved_invoices")).alias("mean_days_late"),
-        pl.when((pl.col("resolved_invoices") > pl.col("_recent_n")) & (pl.col("_recent_n") > 0))
-        .then(pl.col("_recent_sum") / pl.col("_recent_n")
-              - (pl.col("_late_sum") - pl.col("_recent_sum")) / (pl.col("resolved_invoices") - pl.col("_recent_n")))
-        .alias("lateness_trend_days"),
-        pl.when(pl.col("_got_money") > 0).then(pl.col("_partial") / pl.col("_got_money"))
-        .alias("partial_payment_ratio"),
-    ).drop("_late_sum", "_recent_sum", "_recent_n", "_got_money", "_partial")
+    partial = got_money & (
+        (pl.col("n_payments") > 1) | (pl.col("open") & (pl.col("paid") < pl.col("amount")))
+    )
+    return (
+        pos.group_by("customer_id")
+        .agg(
+            pl.len().cast(pl.Int64).alias("invoices"),
+            pl.col("issue_date").min().alias("first_invoice_date"),
+            pl.col("issue_date").max().alias("last_invoice_date"),
+            pl.col("resolved").sum().cast(pl.Int64).alias("resolved_invoices"),
+            (pl.col("resolved") & ~pl.col("late")).sum().cast(pl.Int64).alias("on_time_invoices"),
+            late_days.sum().alias("_late_sum"),
+            late_days.max().alias("worst_days_late"),
+            recent.sum().alias("_recent_sum"),
+            recent.count().cast(pl.Int64).alias("_recent_n"),
+            got_money.sum().cast(pl.Int64).alias("_got_money"),
+            partial.sum().cast(pl.Int64).alias("_partial"),
+            pl.col("disputed").sum().cast(pl.Int64).alias("disputed_invoices"),
+            pl.col("open").sum().cast(pl.Int64).alias("open_invoices"),
+            pl.col("overdue").sum().cast(pl.Int64).alias("overdue_invoices"),
+            pl.col("days_overdue").max().alias("oldest_overdue_days"),
+            pl.col("currency")
+            .filter(pl.col("issue_date") == pl.col("issue_date").max())
+            .max()
+            .alias("currency"),
+        )
+        .with_columns(
+            # Means from integer sums: exact, whatever order the rows arrive in.
+            pl.when(pl.col("resolved_invoices") > 0)
+            .then(pl.col("on_time_invoices") / pl.col("resolved_invoices"))
+            .alias("on_time_rate"),
+            pl.when(pl.col("resolved_invoices") > 0)
+            .then(pl.col("_late_sum") / pl.col("resolved_invoices"))
+            .alias("mean_days_late"),
+            pl.when((pl.col("resolved_invoices") > pl.col("_recent_n")) & (pl.col("_recent_n") > 0))
+            .then(
+                pl.col("_recent_sum") / pl.col("_recent_n")
+                - (pl.col("_late_sum") - pl.col("_recent_sum"))
+                / (pl.col("resolved_invoices") - pl.col("_recent_n"))
+            )
+            .alias("lateness_trend_days"),
+            pl.when(pl.col("_got_money") > 0)
+            .then(pl.col("_partial") / pl.col("_got_money"))
+            .alias("partial_payment_ratio"),
+        )
+        .drop("_late_sum", "_recent_sum", "_recent_n", "_got_money", "_partial")
+    )
 
 
 def _balances(ledger: Ledger) -> tuple[pl.LazyFrame, pl.LazyFrame]:
@@ -105,9 +121,15 @@ def _balances(ledger: Ledger) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     currencies = ledger.invoices.get_column("currency").unique().drop_nulls().to_list()
     text = (pl.col("currency") + pl.lit(" ") + major_expr("open_balance", "currency", currencies)
             + pl.lit(" open, ") + major_expr("overdue_balance", "currency", currencies) + pl.lit(" overdue"))
-    listed = per_currency.filter(pl.col("open_balance") != 0).with_columns(text.alias("_text")) \
-        .group_by("customer_id").agg(pl.col("_text").sort().alias("balances"),
-                                     (pl.col("open_balance") > 0).sum().cast(pl.Int64).alias("currencies_owed"))
+    listed = (
+        per_currency.filter(pl.col("open_balance") != 0)
+        .with_columns(text.alias("_text"))
+        .group_by("customer_id")
+        .agg(
+            pl.col("_text").sort().alias("balances"),
+            (pl.col("open_balance") > 0).sum().cast(pl.Int64).alias("currencies_owed"),
+        )
+    )
     return per_currency, listed
 
 
@@ -116,9 +138,16 @@ def _payment_habits(ledger: Ledger, window_start: dt.date) -> list[pl.LazyFrame]
     ok = pays.filter(pl.col("status") == "succeeded")
     failed = pays.filter((pl.col("status") == "failed") & (pl.col("paid_on") > window_start)) \
         .group_by("customer_id").agg(pl.len().cast(pl.Int64).alias("failed_payments"))
-    last = ledger.receipts.lazy().group_by("customer_id").agg(pl.col("paid_on").max().alias("last_payment_date"))
-    return [failed, _mode(ok, "method", "usual_payment_method"), _mode(ok, "weekday", "usual_payment_weekday"),
-            _mode(ok, "hour", "usual_payment_hour"), last]
+    last = (
+        ledger.receipts.lazy().group_by("customer_id").agg(pl.col("paid_on").max().alias("last_payment_date"))
+    )
+    return [
+        failed,
+        _mode(ok, "method", "usual_payment_method"),
+        _mode(ok, "weekday", "usual_payment_weekday"),
+        _mode(ok, "hour", "usual_payment_hour"),
+        last,
+    ]
 
 
 def behaviour_features(ledger: Ledger, settings: BehaviourSettings, *, window_days: int) -> pl.DataFrame:
@@ -145,15 +174,30 @@ def behaviour_features(ledger: Ledger, settings: BehaviourSettings, *, window_da
     out = out.join(collected[1], on=["customer_id", "currency"], how="left")
     days = (pl.lit(as_of) - pl.col("_since")).dt.total_days()
     last_activity = pl.max_horizontal("last_invoice_date", "last_payment_date")
-    return out.with_columns(
-        pl.coalesce("signup_date", "first_invoice_date", "last_payment_date").alias("_since"),
-    ).with_columns(
-        pl.col("invoices", "resolved_invoices", "on_time_invoices", "disputed_invoices", "open_invoices",
-               "overdue_invoices", "failed_payments", "open_balance", "overdue_balance", "currencies_owed").fill_null(0),
-        pl.col("balances").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-        pl.col("usual_payment_method").fill_null(pl.col("payment_method")),
-        days.clip(0).alias("tenure_days"),
-        pl.col("first_invoice_date").dt.strftime("%Y-%m").alias("cohort"),
-        aging_bucket(pl.col("oldest_overdue_days")).alias("aging_bucket"),
-        (pl.lit(as_of) - last_activity).dt.total_days().alias("days_since_activity"),
-    ).drop("_since", "payment_method").sort("customer_id")
+    return (
+        out.with_columns(
+            pl.coalesce("signup_date", "first_invoice_date", "last_payment_date").alias("_since"),
+        )
+        .with_columns(
+            pl.col(
+                "invoices",
+                "resolved_invoices",
+                "on_time_invoices",
+                "disputed_invoices",
+                "open_invoices",
+                "overdue_invoices",
+                "failed_payments",
+                "open_balance",
+                "overdue_balance",
+                "currencies_owed",
+            ).fill_null(0),
+            pl.col("balances").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("usual_payment_method").fill_null(pl.col("payment_method")),
+            days.clip(0).alias("tenure_days"),
+            pl.col("first_invoice_date").dt.strftime("%Y-%m").alias("cohort"),
+            aging_bucket(pl.col("oldest_overdue_days")).alias("aging_bucket"),
+            (pl.lit(as_of) - last_activity).dt.total_days().alias("days_since_activity"),
+        )
+        .drop("_since", "payment_method")
+        .sort("customer_id")
+    )

@@ -70,7 +70,9 @@ def _ll_and_grad(params: np.ndarray, x: np.ndarray, tx: np.ndarray, t: np.ndarra
     a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
     a3 = -(r + x) * np.log(alpha + t)
     repeat = x > 0
-    a4 = np.where(repeat, np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + tx), -np.inf)
+    a4 = np.where(
+        repeat, np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + tx), -np.inf
+    )
     tail = np.logaddexp(a3, a4)
     ll = a1 + a2 + tail
     if not want_grad:
@@ -159,7 +161,9 @@ def expected_purchases(params: BgNbdParams, t: float, frequency: ArrayLike, rece
         ln_hyp = np.where(np.isfinite(ln_hyp), ln_hyp, alt)
         first = (a + b + x - 1) / (a - 1)
         second = 1 - np.exp(ln_hyp + (r + x) * np.log((alpha + big_t) / (alpha + t + big_t)))
-        denominator = 1 + (x > 0) * (a / (b + np.maximum(x, 1) - 1)) * ((alpha + big_t) / (alpha + tx)) ** (r + x)
+        denominator = 1 + (x > 0) * (a / (b + np.maximum(x, 1) - 1)) * ((alpha + big_t) / (alpha + tx)) ** (
+            r + x
+        )
         out = first * second / denominator
     return out
 
@@ -167,7 +171,9 @@ def expected_purchases(params: BgNbdParams, t: float, frequency: ArrayLike, rece
 def expected_purchases_new_customer(params: BgNbdParams, t: float) -> float:
     """Expected purchases in ``t`` time units of a customer just acquired (equation 9)."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    return float((a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t))))
+    return float(
+        (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    )
 
 
 __all__ = ["BgNbdFit", "BgNbdParams", "FitError", "expected_purchases", "expected_purchases_new_customer",

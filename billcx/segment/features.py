@@ -6,12 +6,12 @@ only invoices *settled* before ``t``.  Outcome columns of the invoice itself (se
 late) are never features, and neither is its own ``disputed`` flag: the export does not say when a
 dispute was raised, so for a historical invoice the flag may record something that happened after
 its issue date (on the IBM receivables data it lifts a time-split AUC from 0.88 to 0.92, the mark of
-leakage).  Disputes of earlier, settled invoices are used.  The same function builds the training rows (each historical invoice at
-its issue date), the scores of open invoices (at their issue date) and the customer's
-"next invoice" score (at the day after the as-of date).
+leakage).  Disputes of earlier, settled invoices are used.
 
-History is computed with cumulative sums over per-customer event streams and as-of joins, so
-the cost grows with the number of invoices, not with invoices x history.
+The same function builds the training rows (each historical invoice at its issue date), the scores
+of open invoices (at their issue date) and the customer's "next invoice" score (at the day after
+the as-of date).  History is one cumulative event stream per ledger (:func:`build_history`) read
+with an as-of join, so the cost grows with the number of invoices, not with invoices x history.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ class Feature:
 
 def _n(word: str, count: pl.Expr, plural: str | None = None) -> pl.Expr:
     """``"1 invoice"`` / ``"3 invoices"``."""
-    return pl.format("{} {}", count, pl.when(count == 1).then(pl.lit(word)).otherwise(pl.lit(plural or word + "s")))
+    return pl.format(
+        "{} {}", count, pl.when(count == 1).then(pl.lit(word)).otherwise(pl.lit(plural or word + "s"))
+    )
 
 
 def _last(k: pl.Expr) -> pl.Expr:
@@ -66,54 +68,112 @@ def features(history: int) -> tuple[Feature, ...]:
     settled = c("n_settled") > 0
     recent_ok = c("last_n") - c("last_late")
     return (
-        Feature("first_invoice", c("first_invoice").cast(pl.Float64), pl.lit("first invoice"), None,
-                c("first_invoice")),
-        Feature("history_length", c("n_settled").log1p(),
-                pl.format("long payment history ({} settled)", _n("invoice", c("n_settled"))),
-                pl.when(settled).then(pl.format("short payment history ({} settled)", _n("invoice", c("n_settled"))))
-                .otherwise(pl.lit("no invoice settled yet")),
-                ~c("first_invoice")),
-        Feature("late_share", (c("n_late") + 1) / (c("n_settled") + 2),
-                pl.format("paid {} of {} past invoices late", c("n_late"), c("n_settled")),
-                pl.format("paid {} of {} past invoices on time", c("n_settled") - c("n_late"), c("n_settled")),
-                settled),
-        Feature(f"late_share_last_{history}", (c("last_late") + 1) / (c("last_n") + 2),
-                pl.format("paid {} of {} late", c("last_late"), _last(c("last_n"))),
-                pl.when(c("last_late") == 0).then(pl.format("paid {} on time", _last(c("last_n"))))
-                .otherwise(pl.format("paid {} of {} on time", recent_ok, _last(c("last_n")))),
-                settled),
-        Feature("mean_days_late", c("mean_days_late").log1p(),
-                pl.format("paid {} late on average", _days(c("mean_days_late"))),
-                pl.when(c("mean_days_late") < 0.5).then(pl.lit("usually pays by the due date"))
-                .otherwise(pl.format("paid only {} late on average", _days(c("mean_days_late")))),
-                settled),
-        Feature("last_days_late", c("last_days_late").log1p(),
-                pl.format("last invoice paid {} late", _days(c("last_days_late"))),
-                pl.when(c("last_days_late") == 0).then(pl.lit("last invoice paid on time"))
-                .otherwise(pl.format("last invoice paid only {} late", _days(c("last_days_late")))),
-                settled),
-        Feature("other_overdue", c("n_overdue").log1p(),
-                pl.format("{} overdue", _n("other invoice", c("n_overdue"))),
-                pl.lit("no other invoice overdue"), ~c("first_invoice")),
-        Feature("other_open", c("n_open_other").log1p(),
-                pl.format("{} open, not yet due", _n("other invoice", c("n_open_other"))),
-                pl.lit("no other invoice open"), ~c("first_invoice")),
-        Feature("amount", c("amount").clip(0).log1p(), pl.lit("large invoice amount"),
-                pl.lit("small invoice amount"), pl.lit(True)),
-        Feature("amount_vs_usual", c("amount_ratio").cast(pl.Float64).log().clip(-3, 3).fill_null(0.0),
-                pl.format("amount is {} times the customer's usual invoice", c("amount_ratio").round(1)),
-                pl.lit("amount below the customer's usual invoice"), ~c("first_invoice")),
-        Feature("terms_days", c("terms_days").clip(0, 180).cast(pl.Float64),
-                pl.format("long payment terms ({})", _n("day", c("terms_days"))),
-                pl.format("short payment terms ({})", _n("day", c("terms_days"))), pl.lit(True)),
-        Feature("dispute_share", c("n_disputed") / c("n_settled").clip(1),
-                pl.format("disputed {} of {} past invoices", c("n_disputed"), c("n_settled")), None,
-                c("n_disputed") > 0),
-        Feature("tenure", c("tenure_days").log1p(),
-                pl.format("customer for {}", _n("day", c("tenure_days"))),
-                pl.format("customer for only {}", _n("day", c("tenure_days"))), ~c("first_invoice")),
-        Feature("autopay", c("autopay").cast(pl.Float64), pl.lit("pays by autopay"), pl.lit("no autopay"),
-                pl.lit(True)),
+        Feature(
+            "first_invoice",
+            c("first_invoice").cast(pl.Float64),
+            pl.lit("first invoice"),
+            None,
+            c("first_invoice"),
+        ),
+        Feature(
+            "history_length",
+            c("n_settled").log1p(),
+            pl.format("long payment history ({} settled)", _n("invoice", c("n_settled"))),
+            pl.when(settled)
+            .then(pl.format("short payment history ({} settled)", _n("invoice", c("n_settled"))))
+            .otherwise(pl.lit("no invoice settled yet")),
+            ~c("first_invoice"),
+        ),
+        Feature(
+            "late_share",
+            (c("n_late") + 1) / (c("n_settled") + 2),
+            pl.format("paid {} of {} past invoices late", c("n_late"), c("n_settled")),
+            pl.format("paid {} of {} past invoices on time", c("n_settled") - c("n_late"), c("n_settled")),
+            settled,
+        ),
+        Feature(
+            f"late_share_last_{history}",
+            (c("last_late") + 1) / (c("last_n") + 2),
+            pl.format("paid {} of {} late", c("last_late"), _last(c("last_n"))),
+            pl.when(c("last_late") == 0)
+            .then(pl.format("paid {} on time", _last(c("last_n"))))
+            .otherwise(pl.format("paid {} of {} on time", recent_ok, _last(c("last_n")))),
+            settled,
+        ),
+        Feature(
+            "mean_days_late",
+            c("mean_days_late").log1p(),
+            pl.format("paid {} late on average", _days(c("mean_days_late"))),
+            pl.when(c("mean_days_late") < 0.5)
+            .then(pl.lit("usually pays by the due date"))
+            .otherwise(pl.format("paid only {} late on average", _days(c("mean_days_late")))),
+            settled,
+        ),
+        Feature(
+            "last_days_late",
+            c("last_days_late").log1p(),
+            pl.format("last invoice paid {} late", _days(c("last_days_late"))),
+            pl.when(c("last_days_late") == 0)
+            .then(pl.lit("last invoice paid on time"))
+            .otherwise(pl.format("last invoice paid only {} late", _days(c("last_days_late")))),
+            settled,
+        ),
+        Feature(
+            "other_overdue",
+            c("n_overdue").log1p(),
+            pl.format("{} overdue", _n("other invoice", c("n_overdue"))),
+            pl.lit("no other invoice overdue"),
+            ~c("first_invoice"),
+        ),
+        Feature(
+            "other_open",
+            c("n_open_other").log1p(),
+            pl.format("{} open, not yet due", _n("other invoice", c("n_open_other"))),
+            pl.lit("no other invoice open"),
+            ~c("first_invoice"),
+        ),
+        Feature(
+            "amount",
+            c("amount").clip(0).log1p(),
+            pl.lit("large invoice amount"),
+            pl.lit("small invoice amount"),
+            pl.lit(True),
+        ),
+        Feature(
+            "amount_vs_usual",
+            c("amount_ratio").cast(pl.Float64).log().clip(-3, 3).fill_null(0.0),
+            pl.format("amount is {} times the customer's usual invoice", c("amount_ratio").round(1)),
+            pl.lit("amount below the customer's usual invoice"),
+            ~c("first_invoice"),
+        ),
+        Feature(
+            "terms_days",
+            c("terms_days").clip(0, 180).cast(pl.Float64),
+            pl.format("long payment terms ({})", _n("day", c("terms_days"))),
+            pl.format("short payment terms ({})", _n("day", c("terms_days"))),
+            pl.lit(True),
+        ),
+        Feature(
+            "dispute_share",
+            c("n_disputed") / c("n_settled").clip(1),
+            pl.format("disputed {} of {} past invoices", c("n_disputed"), c("n_settled")),
+            None,
+            c("n_disputed") > 0,
+        ),
+        Feature(
+            "tenure",
+            c("tenure_days").log1p(),
+            pl.format("customer for {}", _n("day", c("tenure_days"))),
+            pl.format("customer for only {}", _n("day", c("tenure_days"))),
+            ~c("first_invoice"),
+        ),
+        Feature(
+            "autopay",
+            c("autopay").cast(pl.Float64),
+            pl.lit("pays by autopay"),
+            pl.lit("no autopay"),
+            pl.lit(True),
+        ),
     )
 
 
@@ -173,35 +233,60 @@ def build_history(ledger: Ledger, *, history: int, grace_days: int) -> History:
 
     settled_rows = (
         inv.filter(pl.col("settled_on").is_not_null())
-        .select("cid", "settled_on", "disputed",
-                (pl.col("settled_on") > pl.col("due_date") + grace).cast(pl.Int64).alias("_late"),
-                (pl.col("settled_on") - pl.col("due_date")).dt.total_days().clip(0).alias("_days"),
-                pl.col("due_date"))
+        .select(
+            "cid",
+            "settled_on",
+            "disputed",
+            (pl.col("settled_on") > pl.col("due_date") + grace).cast(pl.Int64).alias("_late"),
+            (pl.col("settled_on") - pl.col("due_date")).dt.total_days().clip(0).alias("_days"),
+            pl.col("due_date"),
+        )
         # Same-day settlements are ordered by due date; rows tied on both have identical lateness,
         # so no further tie-break can change a figure.
         .sort("cid", "settled_on", "due_date")
         .with_columns(pl.lit(1, dtype=pl.Int64).alias("_one"))
         .with_columns(running("_late").alias("_cum_late"), running("_one").alias("_k"))
         .with_columns(
-            (pl.col("_cum_late") - pl.when(pl.col("cid").shift(history) == pl.col("cid"))
-             .then(pl.col("_cum_late").shift(history)).otherwise(0)).alias("_last_late"),
+            (
+                pl.col("_cum_late")
+                - pl.when(pl.col("cid").shift(history) == pl.col("cid"))
+                .then(pl.col("_cum_late").shift(history))
+                .otherwise(0)
+            ).alias("_last_late"),
             # The day's last settlement carries the state of that day.
-            ((pl.col("cid") != pl.col("cid").shift(-1)) | (pl.col("settled_on") != pl.col("settled_on").shift(-1)))
-            .fill_null(True).alias("_day_end"),
+            (
+                (pl.col("cid") != pl.col("cid").shift(-1))
+                | (pl.col("settled_on") != pl.col("settled_on").shift(-1))
+            )
+            .fill_null(True)
+            .alias("_day_end"),
         )
     )
     day_end = pl.col("_day_end")
-    union = pl.concat([
-        events(inv, pl.col("issue_date"), n_prior=pl.lit(1), sum_amount=pl.col("amount")),
-        # Overdue from the due date until settled (never, for invoices settled by their due date).
-        events(inv.filter(pl.col("settled_on").is_null() | settled_late), pl.col("due_date"), n_overdue=pl.lit(1)),
-        events(inv.filter(settled_late), pl.col("settled_on"), n_overdue=pl.lit(-1)),
-        events(settled_rows, pl.col("settled_on"), n_settled=pl.lit(1), n_late=pl.col("_late"),
-               sum_days_late=pl.col("_days"), n_disputed=pl.col("disputed"),
-               last_late=pl.when(day_end).then(pl.col("_last_late")),
-               last_n=pl.when(day_end).then(pl.col("_k").clip(0, history)),
-               last_days_late=pl.when(day_end).then(pl.col("_days"))),
-    ], how="vertical")
+    union = pl.concat(
+        [
+            events(inv, pl.col("issue_date"), n_prior=pl.lit(1), sum_amount=pl.col("amount")),
+            # Overdue from the due date until settled (never, for invoices settled by their due date).
+            events(
+                inv.filter(pl.col("settled_on").is_null() | settled_late),
+                pl.col("due_date"),
+                n_overdue=pl.lit(1),
+            ),
+            events(inv.filter(settled_late), pl.col("settled_on"), n_overdue=pl.lit(-1)),
+            events(
+                settled_rows,
+                pl.col("settled_on"),
+                n_settled=pl.lit(1),
+                n_late=pl.col("_late"),
+                sum_days_late=pl.col("_days"),
+                n_disputed=pl.col("disputed"),
+                last_late=pl.when(day_end).then(pl.col("_last_late")),
+                last_n=pl.when(day_end).then(pl.col("_k").clip(0, history)),
+                last_days_late=pl.when(day_end).then(pl.col("_days")),
+            ),
+        ],
+        how="vertical",
+    )
     # One packed integer key (customer, day) sorts several times faster than two columns or a
     # group-by; the running totals at the last row of each (customer, day) block are that day's.
     key = (pl.col("cid").cast(pl.Int64) * _DAYS_SPAN) + (pl.col("_on").cast(pl.Int64) + _DAYS_SPAN // 2)
@@ -236,7 +321,9 @@ def point_in_time_features(queries: pl.DataFrame, history: History) -> pl.DataFr
     """
     q = (queries.lazy().join(history.ids.lazy(), on="customer_id", how="left")
          .with_columns((pl.col("t") - _DAY).alias("_on")).sort("_on"))
-    joined = q.join_asof(history.stream.lazy(), on="_on", by="cid", strategy="backward", check_sortedness=False)
+    joined = q.join_asof(
+        history.stream.lazy(), on="_on", by="cid", strategy="backward", check_sortedness=False
+    )
     out = (
         joined
         .with_columns(pl.col(*_SUMS, *_STATE).fill_null(0), pl.col("autopay").fill_null(False))
@@ -260,5 +347,7 @@ def point_in_time_features(queries: pl.DataFrame, history: History) -> pl.DataFr
 
 def model_matrix(frame: pl.DataFrame, feats: tuple[Feature, ...]) -> np.ndarray:
     """The model inputs of ``frame`` as a float matrix (rows x features), nulls as 0."""
-    values = frame.select([f.value.fill_null(0.0).fill_nan(0.0).cast(pl.Float64).alias(f.name) for f in feats])
+    values = frame.select(
+        [f.value.fill_null(0.0).fill_nan(0.0).cast(pl.Float64).alias(f.name) for f in feats]
+    )
     return values.to_numpy().astype(np.float64, copy=False)

@@ -72,8 +72,14 @@ def minimise_log_params(objective: Objective, starts: Sequence[Sequence[float]],
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", RuntimeWarning)
         for start in starts:
-            res = minimize(on_log_scale, np.log(np.asarray(start, dtype=np.float64)), jac=True, method="L-BFGS-B",
-                           bounds=bounds, options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10})
+            res = minimize(
+                on_log_scale,
+                np.log(np.asarray(start, dtype=np.float64)),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
+            )
             iterations += int(res.nit)
             consider(res.x, float(res.fun))
         if best is None:

@@ -78,7 +78,9 @@ def log_likelihood(params: GammaGammaParams, frequency: npt.ArrayLike, monetary:
     return _ll_and_grad(np.array([params.p, params.q, params.v]), x, m)[0]
 
 
-def fit_gamma_gamma(frequency: npt.ArrayLike, monetary: npt.ArrayLike, *, penalizer: float = 0.0) -> GammaGammaFit:
+def fit_gamma_gamma(
+    frequency: npt.ArrayLike, monetary: npt.ArrayLike, *, penalizer: float = 0.0
+) -> GammaGammaFit:
     """Fit Gamma-Gamma on repeat customers (rows with ``frequency > 0`` and ``monetary > 0``).
 
     Args:
@@ -108,7 +110,9 @@ def fit_gamma_gamma(frequency: npt.ArrayLike, monetary: npt.ArrayLike, *, penali
         value = -float(w @ ll) / total_w + penalizer * float((params ** 2).sum())
         return value, -(w @ grad) / total_w + 2 * penalizer * params
 
-    best = minimise_log_params(objective, [(1.0, 1.0, 1.0), (5.0, 3.0, 2.0), (0.5, 2.0, 0.5)], what="Gamma-Gamma")
+    best = minimise_log_params(
+        objective, [(1.0, 1.0, 1.0), (5.0, 3.0, 2.0), (0.5, 2.0, 0.5)], what="Gamma-Gamma"
+    )
     p, q, v = (float(val) for val in best.params)
     params = GammaGammaParams(p, q, v * scale)
     total = float(log_likelihood(params, x, m).sum())
@@ -131,4 +135,11 @@ def expected_spend(params: GammaGammaParams, frequency: npt.ArrayLike, monetary:
     return weight * mean + (1 - weight) * np.where(x > 0, m, 0.0)
 
 
-__all__ = ["FitError", "GammaGammaFit", "GammaGammaParams", "expected_spend", "fit_gamma_gamma", "log_likelihood"]
+__all__ = [
+    "FitError",
+    "GammaGammaFit",
+    "GammaGammaParams",
+    "expected_spend",
+    "fit_gamma_gamma",
+    "log_likelihood",
+]

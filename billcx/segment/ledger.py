@@ -98,7 +98,9 @@ def _localise(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
 def _customers(data: CleanData, as_of: dt.date, invoices: pl.DataFrame,
                payments: pl.DataFrame) -> pl.DataFrame:
     """Customers known on ``as_of`` (signed up by then, or already invoiced or paying)."""
-    every = data.customers.select("customer_id", "timezone", "signup_date", "autopay", "payment_method").collect()
+    every = data.customers.select(
+        "customer_id", "timezone", "signup_date", "autopay", "payment_method"
+    ).collect()
     active = pl.concat([invoices.select("customer_id"), payments.select("customer_id")]).unique()
     signed_up = pl.col("signup_date").is_null() | (pl.col("signup_date") <= as_of)
     known = every.filter(signed_up | pl.col("customer_id").is_in(active.get_column("customer_id").implode()))
@@ -198,45 +200,72 @@ def build_ledger(data: CleanData, as_of: dt.date, *, grace_days: int = 0) -> Led
         )
         .with_columns(
             (pl.col("status") == "written_off").alias("written_off"),
-            ((pl.col("status") == "paid") & pl.col("paid_date").is_null() & pl.col("_ever").is_null())
-            .alias("undated"),
+            ((pl.col("status") == "paid") & pl.col("paid_date").is_null() & pl.col("_ever").is_null()).alias(
+                "undated"
+            ),
             pl.when(pl.col("paid_date").is_not_null() & (pl.col("paid_date") <= as_of))
-            .then(pl.col("paid_date")).otherwise(pl.col("pay_settled_on")).alias("settled_on"),
+            .then(pl.col("paid_date"))
+            .otherwise(pl.col("pay_settled_on"))
+            .alias("settled_on"),
         )
         .with_columns(
-            pl.when(pl.col("settled_on").is_not_null() | pl.col("undated")).then(pl.col("amount"))
-            .when(pl.col("n_payments") > 0).then(pl.col("pay_total").clip(0, pl.col("amount").abs()))
-            .when(pl.lit(trust_amount_paid)).then(pl.col("amount_paid"))
-            .otherwise(pl.lit(0, dtype=pl.Int64)).alias("paid"),
-            (pl.col("settled_on").is_null() & ~pl.col("undated") & ~pl.col("written_off")
-             & (pl.col("amount") != 0)).alias("open"),
+            pl.when(pl.col("settled_on").is_not_null() | pl.col("undated"))
+            .then(pl.col("amount"))
+            .when(pl.col("n_payments") > 0)
+            .then(pl.col("pay_total").clip(0, pl.col("amount").abs()))
+            .when(pl.lit(trust_amount_paid))
+            .then(pl.col("amount_paid"))
+            .otherwise(pl.lit(0, dtype=pl.Int64))
+            .alias("paid"),
+            (
+                pl.col("settled_on").is_null()
+                & ~pl.col("undated")
+                & ~pl.col("written_off")
+                & (pl.col("amount") != 0)
+            ).alias("open"),
         )
         .with_columns(
             pl.when(pl.col("open")).then(pl.col("amount") - pl.col("paid")).otherwise(0).alias("balance"),
             (pl.col("open") & (pl.col("amount") > 0) & (pl.col("due_date") < as_of)).alias("overdue"),
         )
         .with_columns(
-            pl.when(pl.col("overdue")).then((pl.lit(as_of) - pl.col("due_date")).dt.total_days())
-            .otherwise(None).alias("days_overdue"),
+            pl.when(pl.col("overdue"))
+            .then((pl.lit(as_of) - pl.col("due_date")).dt.total_days())
+            .otherwise(None)
+            .alias("days_overdue"),
             (
-                (pl.col("amount") > 0) & ~pl.col("undated")
+                (pl.col("amount") > 0)
+                & ~pl.col("undated")
                 & (pl.col("settled_on").is_not_null() | (pl.col("due_date") + grace < pl.lit(as_of)))
             ).alias("resolved"),
         )
         .with_columns(
-            pl.when(~pl.col("resolved")).then(None)
+            pl.when(~pl.col("resolved"))
+            .then(None)
             .when(pl.col("settled_on").is_not_null())
             .then((pl.col("settled_on") - pl.col("due_date")).dt.total_days().clip(0))
-            .otherwise((pl.lit(as_of) - pl.col("due_date")).dt.total_days()).alias("lateness_days"),
+            .otherwise((pl.lit(as_of) - pl.col("due_date")).dt.total_days())
+            .alias("lateness_days"),
         )
         .with_columns(
-            pl.when(~pl.col("resolved")).then(None)
+            pl.when(~pl.col("resolved"))
+            .then(None)
             .when(pl.col("settled_on").is_not_null())
             .then(pl.col("settled_on") > pl.col("due_date") + grace)
-            .otherwise(True).alias("late"),
+            .otherwise(True)
+            .alias("late"),
         )
-        .drop("pay_settled_on", "pay_total", "_ever", "_exact_on", "_last_on", "_days", "amount_paid", "paid_date",
-              "status")
+        .drop(
+            "pay_settled_on",
+            "pay_total",
+            "_ever",
+            "_exact_on",
+            "_last_on",
+            "_days",
+            "amount_paid",
+            "paid_date",
+            "status",
+        )
     ).collect()
     receipts = pl.concat([
         pays.filter(pl.col("status") == "succeeded").select(

@@ -45,7 +45,9 @@ class LifetimeValues:
     warnings: tuple[str, ...]
 
 
-def _empirical(x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> tuple[Callable[[float], np.ndarray], np.ndarray]:
+def _empirical(
+    x: np.ndarray, tx: np.ndarray, t: np.ndarray
+) -> tuple[Callable[[float], np.ndarray], np.ndarray]:
     rate = np.where(t > 0, x / np.where(t > 0, t, 1.0), 0.0)
     gaps = tx[x > 0] / x[x > 0]
     typical = float(np.median(gaps)) if gaps.size else float(np.median(t)) if t.size else 1.0

@@ -26,12 +26,22 @@ from billcx.store import CleanData
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
-_STEPS = ("reading the ledger", "payment behaviour", "RFM", "risk model", "lifetime value", "cohorts", "tiers")
+_STEPS = (
+    "reading the ledger",
+    "payment behaviour",
+    "RFM",
+    "risk model",
+    "lifetime value",
+    "cohorts",
+    "tiers",
+)
 _TASK = "segment"
 DEFAULT_SETTINGS = SegmentSettings()
 
 
-def _invoice_risk(ledger: Ledger, history: History, model: RiskModel, settings: SegmentSettings) -> pl.DataFrame:
+def _invoice_risk(
+    ledger: Ledger, history: History, model: RiskModel, settings: SegmentSettings
+) -> pl.DataFrame:
     """Score every invoice open on the as-of date (features at its issue date)."""
     grace = settings.behaviour.grace_days
     open_inv = ledger.invoices.filter(pl.col("open") & (pl.col("amount") > 0))
@@ -43,8 +53,14 @@ def _invoice_risk(ledger: Ledger, history: History, model: RiskModel, settings: 
         pl.col("query_id").alias("invoice_id"), pl.col("late_probability").alias("model_probability"),
         pl.col("reasons").alias("_model_reasons"))
     late_now = pl.col("days_overdue").fill_null(0) > grace
-    overdue_words = pl.format("invoice is {} overdue", pl.format(
-        "{} {}", pl.col("days_overdue"), pl.when(pl.col("days_overdue") == 1).then(pl.lit("day")).otherwise(pl.lit("days"))))
+    overdue_words = pl.format(
+        "invoice is {} overdue",
+        pl.format(
+            "{} {}",
+            pl.col("days_overdue"),
+            pl.when(pl.col("days_overdue") == 1).then(pl.lit("day")).otherwise(pl.lit("days")),
+        ),
+    )
     out = open_inv.join(scored, on="invoice_id", how="left").with_columns(
         # Past due date + grace the invoice *is* late: certainty, with the model's view kept beside it.
         pl.when(late_now).then(pl.lit(1.0)).otherwise(pl.col("model_probability")).alias("late_probability"),
@@ -126,7 +142,9 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
     step()
     rfm = rfm_scores(ledger, currencies, window_days=settings.rfm.window_days)
     step()
-    history = build_history(ledger, history=settings.risk.history_invoices, grace_days=settings.behaviour.grace_days)
+    history = build_history(
+        ledger, history=settings.risk.history_invoices, grace_days=settings.behaviour.grace_days
+    )
     fit = fit_risk_model(ledger, history, settings.risk, grace_days=settings.behaviour.grace_days)
     warnings.extend(fit.warnings)
     invoice_risk = _invoice_risk(ledger, history, fit.model, settings)
@@ -172,13 +190,19 @@ def _report(ledger: Ledger, customers: pl.DataFrame, invoice_risk: pl.DataFrame,
         },
         "risk": risk,
         "lifetime": lifetime,
-        "rfm": {"window_days": settings.rfm.window_days,
-                "tie_policy": "no activity scores 1; others ranked, ties share their average rank; "
-                              "score = ceil(5 * (rank - 1/2) / n); monetary ranked within currency",
-                "grid": {str(r): list(GRID[r]) for r in sorted(GRID, reverse=True)}},
-        "sizes": {"rfm_segment": _sizes(customers, "rfm_segment"), "treatment": _sizes(customers, "treatment"),
-                  "value_tier": _sizes(customers, "value_tier"), "risk_tier": _sizes(customers, "risk_tier"),
-                  "scored_open_invoices": invoice_risk.height},
+        "rfm": {
+            "window_days": settings.rfm.window_days,
+            "tie_policy": "no activity scores 1; others ranked, ties share their average rank; "
+            "score = ceil(5 * (rank - 1/2) / n); monetary ranked within currency",
+            "grid": {str(r): list(GRID[r]) for r in sorted(GRID, reverse=True)},
+        },
+        "sizes": {
+            "rfm_segment": _sizes(customers, "rfm_segment"),
+            "treatment": _sizes(customers, "treatment"),
+            "value_tier": _sizes(customers, "value_tier"),
+            "risk_tier": _sizes(customers, "risk_tier"),
+            "scored_open_invoices": invoice_risk.height,
+        },
         "settings": to_mapping(settings),
         "warnings": list(warnings),
     }

@@ -73,7 +73,9 @@ def score(frame: pl.DataFrame, model: RiskModel, *, reasons: int) -> pl.DataFram
     texts = [pl.when(pl.col(f"_z{j}") >= 0).then(f.high)
              .otherwise(f.low if f.low is not None else pl.lit(None, dtype=pl.String))
              for j, f in enumerate(model.features)]
-    listed = pl.concat_list(texts).list.gather(pl.col("_chosen").list.eval(pl.element().filter(pl.element() >= 0)))
+    listed = pl.concat_list(texts).list.gather(
+        pl.col("_chosen").list.eval(pl.element().filter(pl.element() >= 0))
+    )
     out = work.with_columns(
         pl.Series("late_probability", p, dtype=pl.Float64),
         listed.alias("_listed"),

@@ -32,7 +32,9 @@ CUSTOMER_OUTPUT = Table(
         *SEGMENTS.columns,
         Column("treatment_reason", Kind.TEXT, "Why the treatment was chosen, in words."),
         Column("risk_reasons", Kind.LIST, "Top reasons of late_probability (next invoice), in words."),
-        Column("risk_method", Kind.CHOICE, "logistic model or transparent rules.", choices=("logistic", "rules")),
+        Column(
+            "risk_method", Kind.CHOICE, "logistic model or transparent rules.", choices=("logistic", "rules")
+        ),
         Column("recency_days", Kind.INT, "Days since the last payment (null: never paid)."),
         Column("frequency", Kind.INT, "Days with a payment in the RFM window."),
         Column("monetary", Kind.MONEY, "Money received in the RFM window, main currency."),
@@ -62,9 +64,18 @@ CUSTOMER_OUTPUT = Table(
         Column("disputed_invoices", Kind.INT, "Invoices marked disputed."),
         Column("autopay", Kind.BOOL, "Invoices are charged automatically."),
         Column("usual_payment_method", Kind.TEXT, "Most used payment method."),
-        Column("usual_payment_weekday", Kind.INT, "Most frequent local payment weekday (1 = Monday).",
-               dtype_override=pl.Int8()),
-        Column("usual_payment_hour", Kind.INT, "Most frequent local payment hour (0-23).", dtype_override=pl.Int8()),
+        Column(
+            "usual_payment_weekday",
+            Kind.INT,
+            "Most frequent local payment weekday (1 = Monday).",
+            dtype_override=pl.Int8(),
+        ),
+        Column(
+            "usual_payment_hour",
+            Kind.INT,
+            "Most frequent local payment hour (0-23).",
+            dtype_override=pl.Int8(),
+        ),
         Column("timezone", Kind.TIMEZONE, "Customer's time zone (payments are read in it)."),
         Column("last_payment_date", Kind.DATE, "Date of the last payment."),
         Column("first_invoice_date", Kind.DATE, "Date of the first invoice."),
@@ -91,7 +102,9 @@ INVOICE_RISK_OUTPUT = Table(
     columns=(
         *INVOICE_RISK.columns,
         Column("model_probability", Kind.FLOAT, "Score at the issue date (before it went overdue)."),
-        Column("risk_method", Kind.CHOICE, "logistic model or transparent rules.", choices=("logistic", "rules")),
+        Column(
+            "risk_method", Kind.CHOICE, "logistic model or transparent rules.", choices=("logistic", "rules")
+        ),
         Column("issue_date", Kind.DATE, "Issue date."),
         Column("due_date", Kind.DATE, "Due date."),
         Column("currency", Kind.CURRENCY, "Currency."),
@@ -107,13 +120,35 @@ COHORTS_OUTPUT = Table(
     name="cohorts",
     description="First-invoice month x months since: retention and on-time rate.",
     columns=tuple(
-        Column(name, kind, text) for name, kind, text in zip(COHORT_COLUMNS, (
-            Kind.TEXT, Kind.INT, Kind.TEXT, Kind.INT, Kind.INT, Kind.FLOAT, Kind.INT, Kind.INT, Kind.INT,
-            Kind.FLOAT), (
-            "Month of the first invoice (YYYY-MM).", "Months since the cohort month.", "Calendar month (YYYY-MM).",
-            "Customers in the cohort.", "Cohort customers invoiced in the month.", "active / customers.",
-            "Invoices issued in the month.", "Of which with a known outcome.", "Of which paid on time.",
-            "on_time / resolved."), strict=True)
+        Column(name, kind, text)
+        for name, kind, text in zip(
+            COHORT_COLUMNS,
+            (
+                Kind.TEXT,
+                Kind.INT,
+                Kind.TEXT,
+                Kind.INT,
+                Kind.INT,
+                Kind.FLOAT,
+                Kind.INT,
+                Kind.INT,
+                Kind.INT,
+                Kind.FLOAT,
+            ),
+            (
+                "Month of the first invoice (YYYY-MM).",
+                "Months since the cohort month.",
+                "Calendar month (YYYY-MM).",
+                "Customers in the cohort.",
+                "Cohort customers invoiced in the month.",
+                "active / customers.",
+                "Invoices issued in the month.",
+                "Of which with a known outcome.",
+                "Of which paid on time.",
+                "on_time / resolved.",
+            ),
+            strict=True,
+        )
     ),
 )
 
@@ -183,11 +218,15 @@ def write_segment(result: SegmentResult, out_dir: str | Path, *, fmt: Format = F
     out.mkdir(parents=True, exist_ok=True)
     paths = [
         write_table(result.customers, out / f"{CUSTOMER_OUTPUT.file_stem}.parquet", table=CUSTOMER_OUTPUT),
-        write_table(result.invoice_risk, out / f"{INVOICE_RISK_OUTPUT.file_stem}.parquet", table=INVOICE_RISK_OUTPUT),
+        write_table(
+            result.invoice_risk, out / f"{INVOICE_RISK_OUTPUT.file_stem}.parquet", table=INVOICE_RISK_OUTPUT
+        ),
         write_table(result.cohorts, out / f"{COHORTS_OUTPUT.file_stem}.parquet", table=COHORTS_OUTPUT),
     ]
     if fmt is not Format.PARQUET:
-        paths.append(write_table(result.customers, out / CUSTOMER_OUTPUT.file_stem, fmt=fmt, table=CUSTOMER_OUTPUT))
+        paths.append(
+            write_table(result.customers, out / CUSTOMER_OUTPUT.file_stem, fmt=fmt, table=CUSTOMER_OUTPUT)
+        )
     report_path = out / "model_report.json"
     write_text(report_path, report_json(result.model_report))
     paths.append(report_path)

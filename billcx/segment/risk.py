@@ -128,7 +128,9 @@ def sample_by_month(frame: pl.DataFrame, *, max_rows: int, seed: int) -> pl.Data
     rng = np.random.default_rng(seed)
     ordered = frame.sort("t", "query_id")
     return (
-        ordered.with_columns(pl.Series("_u", rng.random(ordered.height)), pl.col("t").dt.truncate("1mo").alias("_m"))
+        ordered.with_columns(
+            pl.Series("_u", rng.random(ordered.height)), pl.col("t").dt.truncate("1mo").alias("_m")
+        )
         .filter(pl.col("_u").rank("ordinal").over("_m") <= (pl.len().over("_m") * fraction).ceil())
         .drop("_u", "_m")
     )
@@ -187,9 +189,13 @@ def _train(rows: pl.DataFrame, x: np.ndarray, y: np.ndarray, train: np.ndarray, 
     contrib, _ = raw.contributions(x[cal])
     platt = _platt(contrib.sum(axis=1) + intercept, y[cal])
     if platt is None:
-        warnings.append("risk model: the calibration slice has a single outcome; probabilities are uncalibrated")
+        warnings.append(
+            "risk model: the calibration slice has a single outcome; probabilities are uncalibrated"
+        )
         return raw
-    return RiskModel("logistic", feats, base_rate, settings.prior_weight, mean, scale, coef, intercept, *platt)
+    return RiskModel(
+        "logistic", feats, base_rate, settings.prior_weight, mean, scale, coef, intercept, *platt
+    )
 
 
 def fit_risk_model(ledger: Ledger, history: History, settings: RiskSettings, *, grace_days: int) -> RiskFit:
@@ -237,7 +243,9 @@ def fit_risk_model(ledger: Ledger, history: History, settings: RiskSettings, *, 
 
     # Evaluation: train < cal_start <= calibrate < val_start <= validate.
     val_start = np.datetime64(_split_date(dates, settings.validation_fraction))
-    cal_start = np.datetime64(_split_date(dates, settings.validation_fraction + settings.calibration_fraction))
+    cal_start = np.datetime64(
+        _split_date(dates, settings.validation_fraction + settings.calibration_fraction)
+    )
     train = (t < cal_start) & (known < cal_start)
     cal = (t >= cal_start) & (t < val_start) & (known < val_start)
     val = t >= val_start
@@ -250,13 +258,17 @@ def fit_risk_model(ledger: Ledger, history: History, settings: RiskSettings, *, 
         yv = y[val]
         evaluation["late_rate"] = float(yv.mean())
         evaluation["brier"] = float(brier_score_loss(yv, p, labels=[0, 1]))
-        evaluation["brier_base_rate"] = float(brier_score_loss(yv, np.full(yv.size, y[train].mean()), labels=[0, 1]))
+        evaluation["brier_base_rate"] = float(
+            brier_score_loss(yv, np.full(yv.size, y[train].mean()), labels=[0, 1])
+        )
         evaluation["calibration"] = calibration_table(p, yv, settings.calibration_bins)
         if yv.min() != yv.max():
             evaluation["auc"] = float(roc_auc_score(yv, p))
             if evaluation["auc"] > SUSPICIOUS_AUC:
-                warnings.append(f"risk model: validation AUC {evaluation['auc']:.3f} is suspiciously high; "
-                                "check that no outcome column (days late, settlement date) feeds the invoices")
+                warnings.append(
+                    f"risk model: validation AUC {evaluation['auc']:.3f} is suspiciously high; "
+                    "check that no outcome column (days late, settlement date) feeds the invoices"
+                )
         else:
             evaluation["auc"] = None
             warnings.append("risk model: the validation slice has a single outcome; AUC is not defined")

@@ -97,8 +97,12 @@ class RiskSettings:
             value = getattr(self, name)
             _check(0.05 <= value <= 0.4, f"{name} must be between 0.05 and 0.4, found {value}")
         _check(self.regularisation_c > 0, f"regularisation_c must be positive, found {self.regularisation_c}")
-        _check(self.history_invoices >= 1, f"history_invoices must be at least 1, found {self.history_invoices}")
-        _check(self.calibration_bins >= 2, f"calibration_bins must be at least 2, found {self.calibration_bins}")
+        _check(
+            self.history_invoices >= 1, f"history_invoices must be at least 1, found {self.history_invoices}"
+        )
+        _check(
+            self.calibration_bins >= 2, f"calibration_bins must be at least 2, found {self.calibration_bins}"
+        )
         _check(self.reasons >= 1, f"reasons must be at least 1, found {self.reasons}")
         _check(self.prior_weight >= 0, f"prior_weight must be 0 or more, found {self.prior_weight}")
         _check(0 < self.default_late_rate < 1,

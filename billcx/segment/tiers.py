@@ -75,23 +75,49 @@ def treatment(settings: TierSettings) -> tuple[pl.Expr, pl.Expr]:
                                                                    < settings.new_max_tenure_days)
     dormant = c("days_since_activity").fill_null(0) >= settings.dormant_days
     on_time = c("on_time_rate")
-    chronic = (c("resolved_invoices") >= settings.chronic_min_invoices) & (on_time < settings.chronic_on_time_rate)
+    chronic = (c("resolved_invoices") >= settings.chronic_min_invoices) & (
+        on_time < settings.chronic_on_time_rate
+    )
     slipping_trend = c("lateness_trend_days") >= settings.slipping_trend_days
     slipping = (c("value_tier") == "high") & (slipping_trend.fill_null(False) | (c("risk_tier") == "high"))
-    reliable = (on_time >= settings.reliable_on_time_rate) & (c("risk_tier") == "low") & (c("overdue_invoices") == 0)
+    reliable = (
+        (on_time >= settings.reliable_on_time_rate) & (c("risk_tier") == "low") & (c("overdue_invoices") == 0)
+    )
     rules: list[tuple[str, pl.Expr, pl.Expr]] = [
         ("credit_or_no_balance", owes_nothing, pl.lit("nothing owed")),
-        ("dormant", dormant, pl.format("dormant: no invoice or payment for {} days", c("days_since_activity"))),
-        ("new", new, pl.format("new: {} resolved invoice(s), customer for {} day(s)",
-                               c("resolved_invoices"), c("tenure_days").fill_null(0))),
-        ("chronic_late", chronic, pl.format("chronic late: {} of {} resolved invoices on time",
-                                            _pct(on_time), c("resolved_invoices"))),
-        ("valued_slipping", slipping,
-         pl.when(slipping_trend.fill_null(False))
-         .then(pl.format("high value, paying {} days later recently", c("lateness_trend_days").round(1)))
-         .otherwise(pl.lit("high value, high late-payment risk"))),
-        ("reliable", reliable, pl.format("reliable: {} of {} resolved invoices on time", _pct(on_time),
-                                         c("resolved_invoices"))),
+        (
+            "dormant",
+            dormant,
+            pl.format("dormant: no invoice or payment for {} days", c("days_since_activity")),
+        ),
+        (
+            "new",
+            new,
+            pl.format(
+                "new: {} resolved invoice(s), customer for {} day(s)",
+                c("resolved_invoices"),
+                c("tenure_days").fill_null(0),
+            ),
+        ),
+        (
+            "chronic_late",
+            chronic,
+            pl.format(
+                "chronic late: {} of {} resolved invoices on time", _pct(on_time), c("resolved_invoices")
+            ),
+        ),
+        (
+            "valued_slipping",
+            slipping,
+            pl.when(slipping_trend.fill_null(False))
+            .then(pl.format("high value, paying {} days later recently", c("lateness_trend_days").round(1)))
+            .otherwise(pl.lit("high value, high late-payment risk")),
+        ),
+        (
+            "reliable",
+            reliable,
+            pl.format("reliable: {} of {} resolved invoices on time", _pct(on_time), c("resolved_invoices")),
+        ),
     ]
     name: Any = pl
     reason: Any = pl

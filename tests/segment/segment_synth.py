@@ -39,7 +39,7 @@ def synth_clean(customers: int = 200, *, seed: int = 5, end: dt.date = dt.date(2
     cust = np.repeat(np.arange(n), counts)
     k = np.arange(cust.size) - np.repeat(np.cumsum(counts) - counts, counts)
     m = month0 + start_month[cust] + k
-    issue = (np.array([dt.date(int(v) // 12, int(v) % 12 + 1, 1) for v in np.unique(m)], dtype="datetime64[D]"))
+    issue = np.array([dt.date(int(v) // 12, int(v) % 12 + 1, 1) for v in np.unique(m)], dtype="datetime64[D]")
     issue_day = issue[np.searchsorted(np.unique(m), m)] + rng.integers(0, 28, cust.size)
     due = issue_day + terms[cust]
 
@@ -50,7 +50,9 @@ def synth_clean(customers: int = 200, *, seed: int = 5, end: dt.date = dt.date(2
     for step in range(months):  # one pass per month, vectorised over customers
         rows = np.flatnonzero(k == step)
         prev = np.where(first_of_customer[rows], propensity[cust[rows]], 0.0)
-        prev = np.where(~first_of_customer[rows], np.where(late[rows - 1], 0.75, 0.5 * propensity[cust[rows]]), prev)
+        prev = np.where(
+            ~first_of_customer[rows], np.where(late[rows - 1], 0.75, 0.5 * propensity[cust[rows]]), prev
+        )
         late[rows] = u[rows] < prev
     delay = np.where(late, 1 + rng.geometric(0.08, cust.size), -rng.integers(0, 10, cust.size))
     settled = np.maximum(due + delay, issue_day)
@@ -71,19 +73,28 @@ def synth_clean(customers: int = 200, *, seed: int = 5, end: dt.date = dt.date(2
     part1 = np.where(split, amount[paid_rows] * 2 // 5, 0)
     rows = np.concatenate([paid_rows, paid_rows[split]])
     pay_amount = np.concatenate([amount[paid_rows] - part1, part1[split]])
-    pay_day = np.concatenate([settled[paid_rows], np.maximum(settled[paid_rows[split]] - 7, issue_day[paid_rows[split]])])
+    pay_day = np.concatenate(
+        [settled[paid_rows], np.maximum(settled[paid_rows[split]] - 7, issue_day[paid_rows[split]])]
+    )
     fail = rng.random(paid_rows.size) < 0.05
     rows = np.concatenate([rows, paid_rows[fail]])
     pay_amount = np.concatenate([pay_amount, amount[paid_rows[fail]]])
     pay_day = np.concatenate([pay_day, settled[paid_rows[fail]] - 1])
     pay_status = np.array(["succeeded"] * (paid_rows.size + int(split.sum())) + ["failed"] * int(fail.sum()))
     local = pay_day.astype("datetime64[m]") + (hour[cust[rows]] * 60 + rng.integers(0, 60, rows.size))
-    payments = pl.DataFrame({
-        "payment_id": [f"PAY{i:07d}" for i in range(rows.size)], "customer_id": cid[cust[rows]],
-        "invoice_id": invoice_id[rows], "local": local.astype("datetime64[us]"), "zone": np.array(ZONES)[zone[cust[rows]]],
-        "amount": pay_amount, "currency": currency[cust[rows]], "method": np.where(autopay[cust[rows]], "direct_debit", "card"),
-        "status": pay_status,
-    })
+    payments = pl.DataFrame(
+        {
+            "payment_id": [f"PAY{i:07d}" for i in range(rows.size)],
+            "customer_id": cid[cust[rows]],
+            "invoice_id": invoice_id[rows],
+            "local": local.astype("datetime64[us]"),
+            "zone": np.array(ZONES)[zone[cust[rows]]],
+            "amount": pay_amount,
+            "currency": currency[cust[rows]],
+            "method": np.where(autopay[cust[rows]], "direct_debit", "card"),
+            "status": pay_status,
+        }
+    )
     payments = pl.concat([
         part.with_columns(pl.col("local").dt.replace_time_zone(z, ambiguous="earliest", non_existent="null")
                           .dt.convert_time_zone("UTC").alias("paid_at"))
@@ -92,14 +103,28 @@ def synth_clean(customers: int = 200, *, seed: int = 5, end: dt.date = dt.date(2
     paid_before_end = payments.filter(pl.col("status") == "succeeded").group_by("invoice_id").agg(
         pl.col("amount").sum().alias("amount_paid"))
 
-    invoices = pl.DataFrame({
-        "invoice_id": invoice_id, "customer_id": cid[cust], "issue_date": issue_day.astype("datetime64[D]"),
-        "due_date": due.astype("datetime64[D]"), "amount": amount, "currency": currency[cust],
-        "paid_date": np.where(is_settled, settled, np.datetime64("NaT")).astype("datetime64[D]"), "status": status,
-        "disputed": rng.random(cust.size) < 0.03,
-    }).join(paid_before_end, on="invoice_id", how="left").with_columns(
-        pl.when(pl.col("status") == "paid").then(pl.col("amount")).otherwise(pl.col("amount_paid").fill_null(0))
-        .alias("amount_paid"))
+    invoices = (
+        pl.DataFrame(
+            {
+                "invoice_id": invoice_id,
+                "customer_id": cid[cust],
+                "issue_date": issue_day.astype("datetime64[D]"),
+                "due_date": due.astype("datetime64[D]"),
+                "amount": amount,
+                "currency": currency[cust],
+                "paid_date": np.where(is_settled, settled, np.datetime64("NaT")).astype("datetime64[D]"),
+                "status": status,
+                "disputed": rng.random(cust.size) < 0.03,
+            }
+        )
+        .join(paid_before_end, on="invoice_id", how="left")
+        .with_columns(
+            pl.when(pl.col("status") == "paid")
+            .then(pl.col("amount"))
+            .otherwise(pl.col("amount_paid").fill_null(0))
+            .alias("amount_paid")
+        )
+    )
     customers_frame = pl.DataFrame({
         "customer_id": cid, "timezone": np.array(ZONES)[zone], "autopay": autopay,
         "signup_date": (np.array([dt.date(int(v) // 12, int(v) % 12 + 1, 1) for v in month0 + start_month],

@@ -17,12 +17,12 @@ def _data() -> tuple[list, list, list]:
     customers = [cust("P", tz="Europe/Paris", signup=D(2023, 12, 1), method="card"),
                  cust("M", signup=D(2024, 6, 1)), cust("Q")]
     invoices = [
-        inv("A1", "P", D(2024, 1, 1), D(2024, 1, 31), 10_000, paid=D(2024, 1, 31)),          # on time
+        inv("A1", "P", D(2024, 1, 1), D(2024, 1, 31), 10_000, paid=D(2024, 1, 31)),  # on time
         inv("A2", "P", D(2024, 2, 1), D(2024, 2, 29), 10_000, paid=D(2024, 3, 5), disputed=True),  # 5 late
-        inv("A3", "P", D(2024, 3, 1), D(2024, 3, 31), 10_000),                                # 10 late, 2 payments
-        inv("A4", "P", D(2024, 4, 1), D(2024, 4, 30), 10_000, paid=D(2024, 4, 25)),           # early
-        inv("A5", "P", D(2024, 5, 1), D(2024, 5, 31), 10_000),                                # open, 30 overdue
-        inv("A6", "P", D(2024, 6, 25), D(2024, 7, 25), 4_000),                                # open, not due
+        inv("A3", "P", D(2024, 3, 1), D(2024, 3, 31), 10_000),  # 10 late, 2 payments
+        inv("A4", "P", D(2024, 4, 1), D(2024, 4, 30), 10_000, paid=D(2024, 4, 25)),  # early
+        inv("A5", "P", D(2024, 5, 1), D(2024, 5, 31), 10_000),  # open, 30 overdue
+        inv("A6", "P", D(2024, 6, 25), D(2024, 7, 25), 4_000),  # open, not due
         inv("M1", "M", D(2024, 6, 1), D(2024, 6, 10), 5_000, currency="USD"),
         inv("M2", "M", D(2024, 6, 2), D(2024, 7, 2), 7_000, currency="EUR"),
         inv("M3", "M", D(2024, 6, 3), D(2024, 6, 3), -2_000, currency="GBP"),
@@ -64,7 +64,11 @@ def test_payments_and_habits(features: pl.DataFrame) -> None:
     # Money arrived on A1..A5; A3 took two payments and A5 is part-paid: 2 of 5.
     assert p["partial_payment_ratio"] == pytest.approx(0.4)
     assert (p["failed_payments"], p["disputed_invoices"]) == (1, 1)
-    assert (p["usual_payment_method"], p["usual_payment_weekday"], p["usual_payment_hour"]) == ("bank_transfer", 3, 9)
+    assert (p["usual_payment_method"], p["usual_payment_weekday"], p["usual_payment_hour"]) == (
+        "bank_transfer",
+        3,
+        9,
+    )
     assert p["last_payment_date"] == D(2024, 5, 20)
     q = _get(features, "Q")
     assert q["usual_payment_method"] is None and q["invoices"] == 0 and q["aging_bucket"] == "current"

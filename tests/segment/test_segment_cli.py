@@ -58,7 +58,9 @@ def test_json_report_on_stdout_and_parity_with_the_library(clean_dir: Path, tmp_
 
 
 def test_a_bad_as_of_date_is_a_usage_error(clean_dir: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["segment", str(clean_dir), "--out", str(tmp_path / "o"), "--as-of", "2024-13-01"])
+    result = runner.invoke(
+        app, ["segment", str(clean_dir), "--out", str(tmp_path / "o"), "--as-of", "2024-13-01"]
+    )
     assert result.exit_code == 2
     assert _unwrapped(result.stderr) == "error: --as-of: expected a date as YYYY-MM-DD, found '2024-13-01'"
     assert not (tmp_path / "o").exists()

@@ -85,7 +85,9 @@ def test_lifetime_falls_back_with_a_warning_and_no_nan() -> None:
                 inv("A2", "A", D(2024, 2, 1), D(2024, 2, 28), 3_000, paid=D(2024, 2, 20)),
                 inv("B1", "B", D(2024, 2, 10), D(2024, 3, 10), 5_000)]
     result = segment(clean([cust("A"), cust("B"), cust("C")], invoices), as_of=D(2024, 3, 31))
-    assert any(w.startswith("BG/NBD: 2 customers, 1 with repeat invoices; need 30 and 20") for w in result.warnings)
+    assert any(
+        w.startswith("BG/NBD: 2 customers, 1 with repeat invoices; need 30 and 20") for w in result.warnings
+    )
     assert any(w.startswith("Gamma-Gamma not usable for USD") for w in result.warnings)
     rows = {r["customer_id"]: r for r in result.customers.iter_rows(named=True)}
     assert rows["A"]["clv_method"] == "empirical+mean_amount"
@@ -139,6 +141,7 @@ def test_cdnow_bgnbd_matches_fader_hardie_lee(shared_datasets: Path) -> None:
 def test_cdnow_gamma_gamma_matches_the_published_fit(shared_datasets: Path) -> None:
     data = pl.read_csv(shared_datasets / "cdnow" / "cdnow_customers_summary_with_transactions.csv")
     fit = fit_gamma_gamma(data["x"], data["zbar"])
-    # Fader and Hardie's Gamma-Gamma note and the lifetimes docs: p = 6.25, q = 3.74, v = 15.44, 946 customers.
+    # Fader and Hardie's Gamma-Gamma note and the lifetimes docs: p = 6.25, q = 3.74, v = 15.44,
+    # fitted on 946 customers.
     assert fit.subjects == 946
     assert (fit.params.p, fit.params.q, fit.params.v) == pytest.approx((6.25, 3.74, 15.44), abs=0.015)

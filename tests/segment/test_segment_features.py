@@ -12,9 +12,10 @@ from billcx.segment.features import build_history, features, model_matrix, point
 from billcx.segment.ledger import build_ledger
 
 AS_OF = D(2024, 6, 30)
+B3_PAID = D(2024, 4, 15)
 
 
-def _invoices(b3_paid: dt.date = D(2024, 4, 15)) -> list[dict]:
+def _invoices(b3_paid: dt.date = B3_PAID) -> list[dict]:
     return [
         inv("B1", "B", D(2024, 1, 1), D(2024, 1, 31), 10_000, paid=D(2024, 2, 10), disputed=True),  # 10 late
         inv("B2", "B", D(2024, 2, 1), D(2024, 3, 2), 20_000, paid=D(2024, 2, 20)),                  # on time
@@ -23,7 +24,9 @@ def _invoices(b3_paid: dt.date = D(2024, 4, 15)) -> list[dict]:
     ]
 
 
-def _query(t: dt.date, *, customer: str = "B", amount: int = 20_000, data_invoices: list | None = None) -> dict:
+def _query(
+    t: dt.date, *, customer: str = "B", amount: int = 20_000, data_invoices: list | None = None
+) -> dict:
     ledger = build_ledger(clean([cust("B"), cust("N")], data_invoices or _invoices()), AS_OF)
     q = pl.DataFrame({"query_id": ["q"], "customer_id": [customer], "t": [t], "amount": [amount],
                       "terms_days": [30], "disputed": [False]})

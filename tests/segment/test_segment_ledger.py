@@ -16,11 +16,22 @@ def test_payments_settle_on_the_local_date_of_the_customer() -> None:
     # 03:00 UTC on Feb 1 is still Jan 31 in New York: on time there, one day late in UTC.
     invoices = [inv("I1", "NY", D(2024, 1, 1), D(2024, 1, 31), 10_000),
                 inv("I2", "UT", D(2024, 1, 1), D(2024, 1, 31), 10_000)]
-    payments = [pay("P1", "NY", "I1", at(2024, 1, 20, 15), 4_000), pay("P2", "NY", "I1", at(2024, 2, 1, 3), 6_000),
-                pay("P3", "UT", "I2", at(2024, 1, 20, 15), 4_000), pay("P4", "UT", "I2", at(2024, 2, 1, 3), 6_000)]
-    ledger = build_ledger(clean([cust("NY", tz="America/New_York"), cust("UT")], invoices, payments), D(2024, 3, 1))
+    payments = [
+        pay("P1", "NY", "I1", at(2024, 1, 20, 15), 4_000),
+        pay("P2", "NY", "I1", at(2024, 2, 1, 3), 6_000),
+        pay("P3", "UT", "I2", at(2024, 1, 20, 15), 4_000),
+        pay("P4", "UT", "I2", at(2024, 2, 1, 3), 6_000),
+    ]
+    ledger = build_ledger(
+        clean([cust("NY", tz="America/New_York"), cust("UT")], invoices, payments), D(2024, 3, 1)
+    )
     ny, ut = _row(ledger.invoices, "I1"), _row(ledger.invoices, "I2")
-    assert (ny["settled_on"], ny["late"], ny["lateness_days"], ny["n_payments"]) == (D(2024, 1, 31), False, 0, 2)
+    assert (ny["settled_on"], ny["late"], ny["lateness_days"], ny["n_payments"]) == (
+        D(2024, 1, 31),
+        False,
+        0,
+        2,
+    )
     assert (ut["settled_on"], ut["late"], ut["lateness_days"]) == (D(2024, 2, 1), True, 1)
     local = ledger.payments.filter(pl.col("payment_id") == "P2").row(0, named=True)
     assert (local["paid_on"], local["weekday"], local["hour"]) == (D(2024, 1, 31), 3, 22)

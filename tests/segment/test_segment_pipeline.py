@@ -32,14 +32,22 @@ def cut_at(data: CleanData, as_of: dt.date) -> CleanData:
         .group_by("invoice_id").agg(pl.col("amount").sum().alias("_applied"))
     later = pl.col("paid_date") > as_of
     invoices = (
-        data.invoices.collect().filter(pl.col("issue_date") <= as_of).join(applied, on="invoice_id", how="left")
+        data.invoices.collect()
+        .filter(pl.col("issue_date") <= as_of)
+        .join(applied, on="invoice_id", how="left")
         .with_columns(
             # void and written_off carry no date: they stand as exported (see billcx.segment.ledger).
-            pl.when(later & (pl.col("status") == "paid")).then(pl.lit("open")).otherwise(pl.col("status"))
+            pl.when(later & (pl.col("status") == "paid"))
+            .then(pl.lit("open"))
+            .otherwise(pl.col("status"))
             .alias("status"),
-            pl.when(later).then(pl.col("_applied").fill_null(0)).otherwise(pl.col("amount_paid")).alias("amount_paid"),
+            pl.when(later)
+            .then(pl.col("_applied").fill_null(0))
+            .otherwise(pl.col("amount_paid"))
+            .alias("amount_paid"),
             pl.when(later).then(None).otherwise(pl.col("paid_date")).alias("paid_date"),
-        ).drop("_applied")
+        )
+        .drop("_applied")
     )
     kept = customers.filter(pl.col("signup_date").is_null() | (pl.col("signup_date") <= as_of))
     return CleanData.from_frames(kept, invoices, pays)
@@ -73,7 +81,11 @@ def test_output_contract(sample_result: SegmentResult) -> None:
     assert customers.get_column("customer_id").is_sorted()
     assert set(customers.get_column("treatment")) <= set(TREATMENTS)
     assert set(customers.get_column("rfm_segment")) <= set(RFM_SEGMENTS)
-    assert customers.select(pl.col("value_tier", "risk_tier", "treatment").null_count().sum()).row(0) == (0, 0, 0)
+    assert customers.select(pl.col("value_tier", "risk_tier", "treatment").null_count().sum()).row(0) == (
+        0,
+        0,
+        0,
+    )
     risk = sample_result.invoice_risk
     assert risk.columns[: len(INVOICE_RISK.names)] == INVOICE_RISK.names
     assert risk.schema == INVOICE_RISK_OUTPUT.schema
@@ -97,7 +109,9 @@ def test_written_outputs_are_byte_identical_on_rerun(sample_clean: CleanData, sa
                                              "invoice_risk.parquet", "model_report.json"]
 
 
-def test_shuffled_input_rows_give_the_same_result(sample_clean: CleanData, sample_result: SegmentResult) -> None:
+def test_shuffled_input_rows_give_the_same_result(
+    sample_clean: CleanData, sample_result: SegmentResult
+) -> None:
     shuffled = CleanData(*(lf.collect().sample(fraction=1.0, shuffle=True, seed=9).lazy()
                            for lf in (sample_clean.customers, sample_clean.invoices, sample_clean.payments)))
     again = segment(shuffled)
@@ -154,7 +168,10 @@ def test_treatments_follow_the_documented_order() -> None:
     customers = [cust(c, signup=D(2023, 1, 1)) for c in "RLZPS"] + [cust("N", signup=D(2024, 6, 1))]
     settings = SegmentSettings(tiers=TierSettings(risk_high=0.99, risk_medium=0.98))
     result = segment(clean(customers, invoices), as_of=as_of, settings=settings)
-    got = {r["customer_id"]: (r["treatment"], r["treatment_reason"]) for r in result.customers.iter_rows(named=True)}
+    got = {
+        r["customer_id"]: (r["treatment"], r["treatment_reason"])
+        for r in result.customers.iter_rows(named=True)
+    }
     assert got["P"] == ("credit_or_no_balance", "nothing owed")
     assert got["Z"] == ("dormant", "dormant: no invoice or payment for 377 days")
     assert got["N"] == ("new", "new: 0 resolved invoice(s), customer for 11 day(s)")

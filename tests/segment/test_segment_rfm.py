@@ -27,15 +27,28 @@ def test_grid_maps_every_cell_to_exactly_one_named_segment() -> None:
     assert len(GRID) == 5 and all(len(row) == 5 for row in GRID.values())
 
 
-@pytest.mark.parametrize(("r", "fm", "segment"), [(5, 5, "Champions"), (5, 1, "New"), (4, 1, "Promising"),
-                                                  (3, 3, "Need attention"), (1, 5, "Can't lose"), (1, 1, "Lost"),
-                                                  (2, 1, "Hibernating"), (2, 4, "At risk"), (3, 5, "Loyal")])
+@pytest.mark.parametrize(
+    ("r", "fm", "segment"),
+    [
+        (5, 5, "Champions"),
+        (5, 1, "New"),
+        (4, 1, "Promising"),
+        (3, 3, "Need attention"),
+        (1, 5, "Can't lose"),
+        (1, 1, "Lost"),
+        (2, 1, "Hibernating"),
+        (2, 4, "At risk"),
+        (3, 5, "Loyal"),
+    ],
+)
 def test_named_cells(r: int, fm: int, segment: str) -> None:
     assert segment_of(r, fm) == segment
 
 
 def _scores(values: list[int | None], groups: list[str] | None = None) -> list[int]:
-    frame = pl.DataFrame({"v": values, "g": groups or ["x"] * len(values)}, schema={"v": pl.Int64, "g": pl.String})
+    frame = pl.DataFrame(
+        {"v": values, "g": groups or ["x"] * len(values)}, schema={"v": pl.Int64, "g": pl.String}
+    )
     over = "g" if groups else None
     return frame.select(quintile_score(pl.col("v"), active=pl.col("v") > 0, over=over)).to_series().to_list()
 
@@ -105,10 +118,14 @@ def test_rfm_is_stable_when_input_rows_are_shuffled() -> None:
     currencies = pl.DataFrame({"customer_id": ["A", "B", "C", "D"], "currency": ["USD"] * 4})
     expected = rfm_scores(ledger, currencies, window_days=120)
     for seed in range(3):
-        shuffled = Ledger(ledger.as_of, ledger.export_date, ledger.customers.sample(fraction=1.0, shuffle=True,
-                                                                                     seed=seed),
-                          ledger.invoices.sample(fraction=1.0, shuffle=True, seed=seed), ledger.payments,
-                          ledger.receipts.sample(fraction=1.0, shuffle=True, seed=seed))
+        shuffled = Ledger(
+            ledger.as_of,
+            ledger.export_date,
+            ledger.customers.sample(fraction=1.0, shuffle=True, seed=seed),
+            ledger.invoices.sample(fraction=1.0, shuffle=True, seed=seed),
+            ledger.payments,
+            ledger.receipts.sample(fraction=1.0, shuffle=True, seed=seed),
+        )
         got = rfm_scores(shuffled, currencies.sample(fraction=1.0, shuffle=True, seed=seed), window_days=120)
         assert got.equals(expected)
     assert dt.date(2024, 6, 30) == ledger.as_of

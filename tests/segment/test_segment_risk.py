@@ -48,7 +48,11 @@ def test_the_model_is_evaluated_on_a_later_slice(sample_result: SegmentResult) -
     assert ev["brier"] < ev["brier_base_rate"]
     assert sum(b["invoices"] for b in ev["calibration"]) == ev["validation_rows"]
     assert ev["calibration_from"] < ev["validation_from"]
-    assert {c["feature"] for c in risk["coefficients"]} >= {"late_share_last_5", "other_overdue", "first_invoice"}
+    assert {c["feature"] for c in risk["coefficients"]} >= {
+        "late_share_last_5",
+        "other_overdue",
+        "first_invoice",
+    }
     assert "disputed" not in {c["feature"] for c in risk["coefficients"]}  # undated: would leak
 
 
@@ -70,8 +74,12 @@ def test_every_score_has_reasons_in_words(sample_result: SegmentResult) -> None:
 
 def test_fitting_is_deterministic(sample_clean: CleanData) -> None:
     ledger = build_ledger(sample_clean, D(2024, 10, 31))
-    first = fit_risk_model(ledger, build_history(ledger, history=5, grace_days=0), RiskSettings(), grace_days=0)
-    second = fit_risk_model(ledger, build_history(ledger, history=5, grace_days=0), RiskSettings(), grace_days=0)
+    first = fit_risk_model(
+        ledger, build_history(ledger, history=5, grace_days=0), RiskSettings(), grace_days=0
+    )
+    second = fit_risk_model(
+        ledger, build_history(ledger, history=5, grace_days=0), RiskSettings(), grace_days=0
+    )
     assert first.report == second.report
     assert np.array_equal(first.model.coef, second.model.coef)
 
