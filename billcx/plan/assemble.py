@@ -6,6 +6,7 @@ import datetime as dt
 
 import polars as pl
 
+from billcx.plan.customers import CustomerIndex
 from billcx.plan.keys import message_keys
 from billcx.plan.offers import fee_reason
 from billcx.plan.policy import Policy
@@ -25,14 +26,16 @@ def skipped_from_steps(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def finish(msgs: pl.DataFrame, *, skipped_steps: list[pl.DataFrame], skipped_msgs: list[pl.DataFrame],
-           policy: Policy, as_of: dt.date, window_end: dt.date, for_date: dt.date | None, open_invoices: int,
+           index: CustomerIndex, policy: Policy, as_of: dt.date, window_end: dt.date, for_date: dt.date | None, open_invoices: int,
            unsegmented: int, stale: bool, warnings: list[str]) -> PlanResult:
     """Turn planned messages into the schedule, gather skipped rows and count.
 
     Args:
-        msgs: messages with ``msg_id, date, minute, tz`` and the schedule's content columns.
-        skipped_steps: skipped rows per invoice (``invoice_id`` column).
-        skipped_msgs: skipped rows per message (``invoice_ids`` column).
+        msgs: messages with ``msg_id, date, minute, tz``, the coded ``customer_id``, its text ``cid``
+            and the schedule's content columns.
+        skipped_steps: skipped rows per invoice (``invoice_id`` column), coded customer ids.
+        skipped_msgs: skipped rows per message (``invoice_ids`` column), coded customer ids.
+        index: customer codes, to put the text ids back.
         policy: the policy (DST rule, holdout shares).
         as_of: the as-of date.
         window_end: first local date after the window.
@@ -54,6 +57,7 @@ def finish(msgs: pl.DataFrame, *, skipped_steps: list[pl.DataFrame], skipped_msg
     msgs = msgs.with_columns(reasons=pl.concat_list(
         pl.col("reasons"), fee_reason(currencies), pl.col("offer_reason"), pl.col("time_reasons"),
         pl.col("dst_reason"), pl.col("tz_reason"), holdout).list.drop_nulls())
+    msgs = msgs.drop("customer_id").rename({"cid": "customer_id"})
     msgs = msgs.with_columns(message_key=message_keys(msgs))
     if msgs["message_key"].is_duplicated().any():
         raise RuntimeError("plan produced two messages with the same key (a bug in billcx)")
@@ -61,8 +65,8 @@ def finish(msgs: pl.DataFrame, *, skipped_steps: list[pl.DataFrame], skipped_msg
         msgs = msgs.filter(pl.col("date") == for_date)
     schedule = SCHEDULE.conform(msgs.rename({"tz": "timezone"})).sort(
         "send_at_utc", "customer_id", "message_key")
-    skipped = pl.concat([*(skipped_from_steps(f) for f in skipped_steps),
-                         *(SKIPPED.conform(f) for f in skipped_msgs)], how="vertical_relaxed")
+    skipped = pl.concat([*(skipped_from_steps(index.decode(f)) for f in skipped_steps),
+                         *(SKIPPED.conform(index.decode(f)) for f in skipped_msgs)], how="vertical_relaxed")
     if for_date is not None:
         skipped = skipped.filter(pl.col("date").is_null() | (pl.col("date") == for_date))
     skipped = (skipped.with_columns(_ids=pl.col("invoice_ids").list.join(","))

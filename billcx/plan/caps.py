@@ -26,7 +26,9 @@ UNIT = "_unit"
 
 
 def _unit(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(pl.concat_str([pl.col("customer_id"), pl.col("arm")], separator="\x00").alias(UNIT))
+    # customer_id is the plan's integer customer code: one unit per customer and arm.
+    return frame.with_columns((pl.col("customer_id").cast(pl.Int64) * 2
+                               + (pl.col("arm") == "holdout").cast(pl.Int64)).alias(UNIT))
 
 
 def apply_caps(msgs: pl.DataFrame, sent_days: pl.DataFrame, cals: Calendars, caps: Caps, *,
@@ -34,9 +36,9 @@ def apply_caps(msgs: pl.DataFrame, sent_days: pl.DataFrame, cals: Calendars, cap
     """Enforce the cap.
 
     Args:
-        msgs: messages with ``msg_id, customer_id, arm, date, cal_id, prio`` (lower prio goes first
-            on the same day).
-        sent_days: ``customer_id, date`` of messages already sent (treatment arm).
+        msgs: messages with ``msg_id, customer_id`` (integer code), ``arm, date, cal_id, prio`` (lower
+            prio goes first on the same day).
+        sent_days: ``customer_id`` (code), ``date`` of messages already sent (treatment arm).
         cals: calendars, to defer onto sendable days.
         caps: the cap settings.
         window_end: first local date after the planning window.

@@ -55,8 +55,9 @@ def contactability(customers: pl.DataFrame, events: pl.DataFrame | None, *, as_o
         bounces = (ev.filter(pl.col("event") == "bounced").group_by("customer_id", "channel")
                    .agg(_bounces=pl.len().cast(pl.Int64)))
     else:
-        optout = pl.DataFrame(schema={"customer_id": pl.String, "channel": pl.String, "_optout": pl.Date})
-        bounces = pl.DataFrame(schema={"customer_id": pl.String, "channel": pl.String, "_bounces": pl.Int64})
+        key = customers.schema["customer_id"]
+        optout = pl.DataFrame(schema={"customer_id": key, "channel": pl.String, "_optout": pl.Date})
+        bounces = pl.DataFrame(schema={"customer_id": key, "channel": pl.String, "_bounces": pl.Int64})
     parts = []
     for ch in CHANNELS:
         part = base.select(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Literal, TypeVar
 
 import polars as pl
 
@@ -11,6 +13,8 @@ from billcx.plan.calendar import calendar_id
 from billcx.plan.policy import Policy
 from billcx.plan.tz import valid_zones
 from billcx.store import CleanData
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 SEGMENT_DEFAULTS = {"treatment": "standard", "risk_tier": "medium", "value_tier": "medium"}
 
@@ -95,3 +99,39 @@ def customer_facts(customers: pl.DataFrame, segments: pl.DataFrame, policy: Poli
         warnings.append(f"{assumed} customer(s) without a valid time zone: planned in their country's "
                         f"default zone or {send.default_timezone}")
     return out, warnings
+
+
+@dataclass(frozen=True)
+class CustomerIndex:
+    """Integer codes for the customers of a plan, in sorted id order.
+
+    Joins and sorts on millions of rows are several times faster on integers than on text, so the
+    plan swaps ``customer_id`` for its code on the way in and back on the way out.  Codes follow
+    the sorted ids, so sorting by code sorts by id: outputs are the same either way.
+    """
+
+    table: pl.DataFrame  # customer_id (Int64 code), cid (String id)
+
+    @classmethod
+    def build(cls, ids: pl.Series) -> CustomerIndex:
+        """Index the distinct non-null ``ids``."""
+        uniq = ids.drop_nulls().unique().sort()
+        return cls(pl.DataFrame({"customer_id": pl.int_range(uniq.len(), eager=True, dtype=pl.Int64),
+                                 "cid": uniq}))
+
+    def encode(self, frame: FrameT, *, how: Literal["inner", "left"] = "inner") -> FrameT:
+        """``frame`` with its text ``customer_id`` replaced by the code (rows of unknown customers are
+        dropped with ``inner``, get a null code with ``left``)."""
+        codes = self.table.select(_code="customer_id", customer_id="cid")
+        if isinstance(frame, pl.LazyFrame):
+            codes_any: pl.DataFrame | pl.LazyFrame = codes.lazy()
+        else:
+            codes_any = codes
+        joined = frame.join(codes_any, on="customer_id", how=how, maintain_order="left")  # type: ignore[arg-type]
+        return joined.drop("customer_id").rename({"_code": "customer_id"})  # type: ignore[return-value]
+
+    def decode(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with its coded ``customer_id`` replaced by the text id, column order kept."""
+        cols = frame.columns
+        out = frame.join(self.table, on="customer_id", how="left", maintain_order="left")
+        return out.drop("customer_id").rename({"cid": "customer_id"}).select(cols)

@@ -20,29 +20,30 @@ def holdout_threshold(share: float) -> int:
     return max(0, min(int(share * _SPACE), _SPACE - 1))
 
 
-def assign_arms(frame: pl.DataFrame, shares: dict[str, float], *, salt: str) -> pl.DataFrame:
+def assign_arms(frame: pl.DataFrame, shares: dict[str, float], *, salt: str,
+                id_col: str = "customer_id") -> pl.DataFrame:
     """Add ``arm`` (``treatment`` or ``holdout``) to rows with ``customer_id`` and ``ladder``.
 
     Args:
         frame: rows to assign.
         shares: holdout share per ladder (ladders not listed have none).
         salt: the experiment salt.
+        id_col: column holding the customer's text id (what is hashed); ``customer_id`` by default.
 
     Returns:
         ``frame`` with an ``arm`` column, row order kept.
     """
-    pairs = frame.select("customer_id", "ladder").unique()
+    keys = ["customer_id", "ladder"]
+    pairs = frame.select(*keys, _id=pl.col(id_col)).unique(keys)
     held: list[pl.DataFrame] = []
     for ladder, share in sorted(shares.items()):
         if share <= 0:
             continue
-        ids = pairs.filter(pl.col("ladder") == ladder)["customer_id"]
-        if ids.is_empty():
+        sub = pairs.filter(pl.col("ladder") == ladder)
+        if sub.is_empty():
             continue
-        hashed = stable_hash_series(ids, salt=f"{salt}\x00{ladder}")
-        held.append(pl.DataFrame({"customer_id": ids, "ladder": ladder})
-                    .filter(hashed < holdout_threshold(share)))
-    schema = {"customer_id": pl.String, "ladder": pl.String}
-    holdout = pl.concat(held) if held else pl.DataFrame(schema=schema)
-    return frame.join(holdout.with_columns(arm=pl.lit("holdout")), on=["customer_id", "ladder"], how="left",
+        hashed = stable_hash_series(sub["_id"], salt=f"{salt}\x00{ladder}")
+        held.append(sub.filter(hashed < holdout_threshold(share)).select(keys))
+    holdout = pl.concat(held) if held else pairs.select(keys).clear()
+    return frame.join(holdout.with_columns(arm=pl.lit("holdout")), on=keys, how="left",
                       maintain_order="left").with_columns(pl.col("arm").fill_null("treatment"))

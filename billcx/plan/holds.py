@@ -47,7 +47,8 @@ def hold_ends(invoices: pl.DataFrame, holds: pl.DataFrame | None, *, as_of: dt.d
 
     Args:
         invoices: open invoices with ``invoice_id, customer_id, hold_until``.
-        holds: optional holds table (``HOLDS`` shape).
+        holds: optional holds table with the ``HOLDS`` columns, ``customer_id`` of the same type as in
+            ``invoices``.
         as_of: holds ending on or before this date are over.
 
     Returns:
@@ -56,7 +57,7 @@ def hold_ends(invoices: pl.DataFrame, holds: pl.DataFrame | None, *, as_of: dt.d
     parts = [invoices.select("invoice_id", until=pl.col("hold_until"),
                              reason=pl.lit("hold_until in the invoices export"))]
     if holds is not None and holds.height:
-        h = HOLDS.conform(holds)
+        h = holds.select(HOLDS.names)  # already conformed (customer ids may be the plan's codes)
         by_invoice = h.filter(pl.col("invoice_id").is_not_null()).select("invoice_id", "until", "reason")
         by_customer = (h.filter(pl.col("invoice_id").is_null()).select("customer_id", "until", "reason")
                        .join(invoices.select("invoice_id", "customer_id"), on="customer_id")

@@ -8,6 +8,8 @@ handful of steps, so this is a bounded number of vectorised passes, never a loop
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from billcx.plan.calendar import Calendars, add_business_days
@@ -108,27 +110,49 @@ def select_ladder(policy: Policy) -> pl.Expr:
     return expr.otherwise(pl.lit(None, dtype=pl.String)).alias("ladder")
 
 
-def expand_steps(invoices: pl.DataFrame, steps: pl.DataFrame, cals: Calendars) -> pl.DataFrame:
-    """Every step of every invoice's ladder, with its nominal ``planned_date``.
+def _reach(steps: pl.DataFrame) -> pl.DataFrame:
+    """Per ladder, a bound (days) on how far its steps can land from the invoice's dates."""
+    # A business day is at most a few calendar days (weekends, holiday clusters): 2x plus 10 days.
+    return steps.group_by("ladder").agg(
+        _reach=(pl.when(pl.col("unit") == "business_days").then(pl.col("offset").abs() * 2 + 10)
+                .otherwise(pl.col("offset").abs())).sum())
+
+
+def expand_steps(invoices: pl.DataFrame, steps: pl.DataFrame, cals: Calendars, *, earliest: dt.date,
+                 window_end: dt.date) -> pl.DataFrame:
+    """The steps of every invoice's ladder whose nominal date falls in ``[earliest, window_end)``.
+
+    Dates are computed on slim rows (ids, dates, offsets) for every invoice and step -- a
+    ``previous`` anchor needs the step before even when that one is long past -- and only the
+    steps inside the window get the invoice's and the step's other columns.
 
     Args:
-        invoices: open invoices with ``invoice_id, ladder, due_date, issue_date, cal_id``.
+        invoices: open invoices with ``invoice_id, ladder, due_date, issue_date, cal_id`` (and more).
         steps: the step table from :func:`step_tables`.
         cals: calendars covering the dates involved (business-day offsets).
+        earliest: first nominal date kept.
+        window_end: first nominal date no longer kept.
 
     Returns:
-        One row per invoice and step: the invoice's columns, the step's columns and ``planned_date``
-        (null when a business-day offset falls outside the calendars).
+        One row per invoice and step in the window: the invoice's columns, the step's columns and
+        ``planned_date``.
     """
-    inst = invoices.join(steps.filter(pl.col("anchor") != "event"), on="ladder", how="inner")
-    inst = inst.with_columns(
-        _base=pl.when(pl.col("anchor") == "due").then(pl.col("due_date"))
-        .when(pl.col("anchor") == "issue").then(pl.col("issue_date")).otherwise(None))
-    max_pos = int(inst["pos"].max()) if inst.height else -1  # type: ignore[arg-type]
+    ladder_steps = steps.filter(pl.col("anchor") != "event")
+    reach = _reach(ladder_steps)
+    slim = (invoices.select("invoice_id", "ladder", "due_date", "issue_date", "cal_id")
+            .join(reach, on="ladder", how="inner")
+            # Invoices whose whole ladder lies outside the window need no dates at all.
+            .filter(pl.col("due_date") + pl.duration(days=pl.col("_reach")) >= earliest,
+                    pl.col("issue_date") - pl.duration(days=pl.col("_reach")) < window_end)
+            .drop("_reach")
+            .join(ladder_steps.select("ladder", "pos", "offset", "unit", "anchor"), on="ladder", how="inner")
+            .with_columns(_base=pl.when(pl.col("anchor") == "due").then(pl.col("due_date"))
+                          .when(pl.col("anchor") == "issue").then(pl.col("issue_date")).otherwise(None)))
+    max_pos = int(slim["pos"].max()) if slim.height else -1  # type: ignore[arg-type]
     done: list[pl.DataFrame] = []
     prev: pl.DataFrame | None = None
     for pos in range(max_pos + 1):
-        cur = inst.filter(pl.col("pos") == pos)
+        cur = slim.filter(pl.col("pos") == pos)
         if prev is not None and cur.filter(pl.col("anchor") == "previous").height:
             cur = cur.join(prev.select("invoice_id", _prev=pl.col("planned_date")), on="invoice_id", how="left",
                            maintain_order="left")
@@ -138,16 +162,21 @@ def expand_steps(invoices: pl.DataFrame, steps: pl.DataFrame, cals: Calendars) -
         cur = _apply_offset(cur, cals)
         done.append(cur)
         prev = cur
-    if not done:
-        return inst.with_columns(planned_date=pl.lit(None, dtype=pl.Date)).drop("_base")
-    return pl.concat(done).drop("_base")
+    schema_cols = ["invoice_id", "ladder", "pos", "planned_date"]
+    dated = (pl.concat([d.select(schema_cols) for d in done]) if done
+             else pl.DataFrame(schema={"invoice_id": pl.String, "ladder": pl.String, "pos": pl.Int64,
+                                       "planned_date": pl.Date}))
+    dated = dated.filter(pl.col("planned_date") >= earliest, pl.col("planned_date") < window_end)
+    return (dated.join(invoices.drop("ladder"), on="invoice_id", how="inner")
+            .join(ladder_steps, on=["ladder", "pos"], how="inner"))
 
 
 def _apply_offset(frame: pl.DataFrame, cals: Calendars) -> pl.DataFrame:
-    frame = frame.with_columns(_cal_n=pl.when(pl.col("unit") == "business_days").then(pl.col("offset"))
-                               .otherwise(0))
-    frame = add_business_days(frame, cals, date="_base", n="_cal_n", cal="cal_id", out="_bd")
-    return frame.with_columns(
-        planned_date=pl.when(pl.col("unit") == "business_days").then(pl.col("_bd"))
-        .otherwise(pl.col("_base") + pl.duration(days=pl.col("offset")))
-    ).drop("_cal_n", "_bd")
+    days = frame.filter(pl.col("unit") != "business_days").with_columns(
+        planned_date=pl.col("_base") + pl.duration(days=pl.col("offset")))
+    business = frame.filter(pl.col("unit") == "business_days")
+    if business.height:
+        business = add_business_days(business, cals, date="_base", n="offset", cal="cal_id", out="planned_date")
+    else:
+        business = business.with_columns(planned_date=pl.lit(None, dtype=pl.Date))
+    return pl.concat([days, business])

@@ -6,6 +6,8 @@ ladder) sets kind, step, ladder, tone, template and channels; the offer comes fr
 that has one.  The amount due is the sum of the distinct invoices' remaining balances plus their
 late fees (the largest fee per invoice).  Different currencies make different messages; the
 frequency cap (which allows one message a day) then spreads them over days.
+
+Only narrow columns are sorted; wide rows are gathered by index once the winners are known.
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ from __future__ import annotations
 import polars as pl
 
 GROUP = ["customer_id", "arm", "family", "currency", "date"]
-_STRONGEST_FIRST = [*GROUP, "strength", "pos", "ladder", "step", "invoice_id"]
-_DESC = [False] * len(GROUP) + [True, True, False, False, False]
 _CARRY = ["ladder", "step", "pos", "kind", "strength", "tone", "template", "channels"]
 _OFFER = ["offer_type", "offer_n", "offer_interval", "offer_first", "offer_ext_days"]
+_EMPTY = pl.lit([], dtype=pl.List(pl.String))
 
 
 def merge_messages(inst: pl.DataFrame) -> pl.DataFrame:
@@ -32,25 +33,34 @@ def merge_messages(inst: pl.DataFrame) -> pl.DataFrame:
         (``offer_ladder``, ``offer_step`` and the offer settings) and ``reasons``; sorted by the group
         columns.
     """
-    ordered = inst.sort(_STRONGEST_FIRST, descending=_DESC, nulls_last=True)
-    head = ordered.group_by(GROUP, maintain_order=True).agg([pl.col(c).first() for c in _CARRY])
-    offers = (ordered.filter(pl.col("offer_type").is_not_null()).group_by(GROUP, maintain_order=True)
-              .agg(pl.col("ladder").first().alias("offer_ladder"), pl.col("step").first().alias("offer_step"),
-                   *[pl.col(c).first() for c in _OFFER]))
-    per_invoice = (ordered.filter(pl.col("invoice_id").is_not_null())
-                   .group_by([*GROUP, "invoice_id"], maintain_order=True)
-                   .agg(pl.col("balance").first(), pl.col("fee").max()))
-    money = (per_invoice.sort([*GROUP, "invoice_id"]).group_by(GROUP, maintain_order=True)
-             .agg(invoice_ids=pl.col("invoice_id"), balance_due=pl.col("balance").sum(),
-                  late_fee=pl.col("fee").sum()))
-    reasons = ordered.group_by(GROUP, maintain_order=True).agg(
-        reasons=pl.col("reasons").list.explode(keep_nulls=False, empty_as_null=False).unique(maintain_order=True))
-    msgs = (head.join(money, on=GROUP, how="left", nulls_equal=True)
-            .join(offers, on=GROUP, how="left", nulls_equal=True)
-            .join(reasons, on=GROUP, how="left", nulls_equal=True)
-            .with_columns(
-                pl.col("invoice_ids").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-                pl.col("balance_due").fill_null(0), pl.col("late_fee").fill_null(0))
+    rows = inst.with_row_index("_row")
+    order = (rows.select("_row", *GROUP, "strength", "pos", "ladder", "step", "invoice_id",
+                         _offer=pl.col("offer_type").is_not_null())
+             .sort([*GROUP, "strength", "pos", "ladder", "step", "invoice_id"],
+                   descending=[False] * len(GROUP) + [True, True, False, False, False], nulls_last=True)
+             .with_columns(_gid=pl.struct(GROUP).rle_id()))
+    heads = order.group_by("_gid", maintain_order=True).agg(pl.col("_row").first(), *[pl.col(c).first() for c in GROUP])
+    msgs = heads.hstack(rows.select(_CARRY)[heads["_row"]]).drop("_row")
+    offer_rows = order.filter(pl.col("_offer")).group_by("_gid", maintain_order=True).agg(pl.col("_row").first())
+    offers = offer_rows.hstack(
+        rows.select(pl.col("ladder").alias("offer_ladder"), pl.col("step").alias("offer_step"), *_OFFER)
+        [offer_rows["_row"]]).drop("_row")
+    gid_of = order.select("_row", "_gid")
+    per_invoice = (rows.select("_row", "invoice_id", "balance", "fee").join(gid_of, on="_row")
+                   .filter(pl.col("invoice_id").is_not_null())
+                   .group_by("_gid", "invoice_id").agg(pl.col("balance").first(), pl.col("fee").max())
+                   .sort("_gid", "invoice_id"))
+    money = per_invoice.group_by("_gid", maintain_order=True).agg(
+        invoice_ids=pl.col("invoice_id"), balance_due=pl.col("balance").sum(), late_fee=pl.col("fee").sum())
+    # Reasons in the strongest-first order of the rows that carry any.
+    said = (order.select("_row", "_gid").join(rows.select("_row", "reasons").filter(pl.col("reasons").list.len() > 0),
+                                               on="_row", how="inner", maintain_order="left")
+            .explode("reasons").group_by("_gid", maintain_order=True)
+            .agg(pl.col("reasons").unique(maintain_order=True)))
+    msgs = (msgs.join(money, on="_gid", how="left").join(offers, on="_gid", how="left")
+            .join(said, on="_gid", how="left")
+            .with_columns(pl.col("invoice_ids").fill_null(_EMPTY), pl.col("reasons").fill_null(_EMPTY),
+                          pl.col("balance_due").fill_null(0), pl.col("late_fee").fill_null(0))
             .with_columns(n_invoices=pl.col("invoice_ids").list.len().cast(pl.Int64),
                           amount_due=pl.col("balance_due") + pl.col("late_fee")))
     merged = pl.when(pl.col("n_invoices") > 1).then(pl.format(
@@ -58,4 +68,4 @@ def merge_messages(inst: pl.DataFrame) -> pl.DataFrame:
         "{} ({}), sets kind and tone", pl.col("n_invoices"), pl.col("n_invoices"), pl.col("date"), pl.col("step"),
         pl.col("kind")))
     msgs = msgs.with_columns(reasons=pl.concat_list(pl.col("reasons"), merged).list.drop_nulls())
-    return msgs.sort(GROUP, nulls_last=True)
+    return msgs.sort("_gid").drop("_gid")

@@ -17,14 +17,14 @@ import polars as pl
 
 from billcx.errors import ConfigError, UsageError
 from billcx.plan import assemble
-from billcx.plan.balances import open_balances
 from billcx.plan.calendar import build_calendars, next_sendable
 from billcx.plan.caps import apply_caps
 from billcx.plan.catchup import resolve_timing
 from billcx.plan.channels import choose_channels, contactability
-from billcx.plan.customers import check_stale, customer_facts
+from billcx.plan.customers import check_stale
 from billcx.plan.experiment import assign_arms
-from billcx.plan.ladders import expand_steps, select_ladder, step_tables
+from billcx.plan.inputs import invoices_with_ladders, payments_local, prepare, sent_local, unsegmented, with_holds
+from billcx.plan.ladders import expand_steps, step_tables
 from billcx.plan.lint import lint_policy
 from billcx.plan.merge import merge_messages
 from billcx.plan.offers import build_offers, late_fees
@@ -32,9 +32,6 @@ from billcx.plan.policy import Policy, default_policy
 from billcx.plan.result import PlanResult
 from billcx.plan.sendtime import payment_histograms, send_minutes
 from billcx.plan.triggers import trigger_instances
-from billcx.plan.tz import local_datetime
-from billcx.money import major_expr
-from billcx.schema import SEGMENTS
 from billcx.store import CleanData
 
 log = logging.getLogger(__name__)
@@ -89,69 +86,63 @@ def plan(data: CleanData, segments: pl.DataFrame, *, as_of: dt.date, policy: Pol
     if stale:
         warnings.append(stale)
         log.warning(stale)
-    balances = open_balances(data.invoices, data.payments, as_of=as_of)
-    late_days = policy.catch_up.max_late_days
-    # Only customers who owe money or paid recently (thank-you, failed charge) can get a message.
-    recent = as_of - dt.timedelta(days=late_days + max((t.delay_days for t in policy.triggers), default=0) + 2)
-    relevant = pl.concat([
-        balances.select("customer_id"),
-        data.payments.filter(pl.col("paid_at").dt.date() >= recent, pl.col("paid_at").dt.date() <= as_of)
-        .select("customer_id").collect(),
-    ]).unique()
-    segs = SEGMENTS.conform(segments) if segments is not None else SEGMENTS.empty()
-    segs = segs.join(relevant, on="customer_id", how="semi")
-    cust, cust_warnings = customer_facts(data.customers.join(relevant.lazy(), on="customer_id", how="semi").collect(),
-                                         segs, policy)
-    warnings += cust_warnings
+    ins = prepare(data, segments, policy, as_of=as_of)
+    warnings += ins.warnings
+    balances, cust, index = ins.balances, ins.customers, ins.index
     step("balances")
 
+    late_days = policy.catch_up.max_late_days
     steps, money, minimums = step_tables(policy)
-    inv, skipped_inv = _invoices_with_ladders(balances, cust, invoice_risk, minimums, policy)
+    risk = invoice_risk.select("invoice_id", "late_probability") if invoice_risk is not None else None
+    inv, skipped_inv = invoices_with_ladders(balances, cust, risk, minimums, policy)
     reach = _offset_reach(policy)
     cals = build_calendars(cust["cal_id"].unique().to_list() + [""],
                            as_of - dt.timedelta(days=late_days + 2 * reach + 30),
                            window_end + dt.timedelta(days=policy.caps.max_defer_days + 2 * reach + 60),
                            weekends=policy.send.weekends, holidays=policy.send.holidays)
     warnings += list(cals.warnings)
-    inst = expand_steps(inv, steps, cals)
-    pays = _payments_local(data, cust, as_of=as_of,
-                           since=as_of - dt.timedelta(days=max(policy.send.history_days, late_days + 366)))
+    # Steps missed by more than the catch-up limit are reported for one more month, then forgotten.
+    inst = expand_steps(inv, steps, cals, earliest=as_of - dt.timedelta(days=late_days + 31),
+                        window_end=window_end)
+    pays = payments_local(data, cust, index, as_of=as_of,
+                          since=as_of - dt.timedelta(days=max(policy.send.history_days, late_days + 366)))
     trig = trigger_instances(pays, balances, cust, steps, policy,
                              earliest=as_of - dt.timedelta(days=late_days), window_end=window_end)
-    inst = _with_customer(pl.concat([inst.with_columns(trigger=pl.lit(False)), trig], how="diagonal_relaxed"),
-                          cust)
+    trig = trig.join(cust.select("customer_id", "cal_id"), on="customer_id", how="left").with_columns(
+        pl.col("cal_id").fill_null(""))
+    inst = pl.concat([inst.with_columns(trigger=pl.lit(False)), trig], how="diagonal_relaxed")
     step("ladders")
 
-    sent_local = _sent_local(sent, cust, as_of=as_of)
-    inst = _with_holds(inst, balances, holds, as_of=as_of)
-    planned, skipped_timing = resolve_timing(inst, sent_local, as_of=as_of, window_end=window_end,
+    sent_log = sent_local(sent, cust, index, as_of=as_of)
+    inst = with_holds(inst, balances, holds, index, as_of=as_of)
+    planned, skipped_timing = resolve_timing(inst, sent_log, as_of=as_of, window_end=window_end,
                                              catch_up=policy.catch_up)
     planned = next_sendable(planned, cals, date="send_date", cal="cal_id", out="date", reasons_out="_moves")
     planned = planned.filter(pl.col("date").is_not_null(), pl.col("date") < window_end).with_columns(
         reasons=pl.concat_list("reasons", "_moves")).drop("_moves")
     shares = {name: lad.holdout_share for name, lad in policy.ladders.items()}
     shares |= {t.name: t.holdout_share for t in policy.triggers}
-    planned = late_fees(assign_arms(planned, shares, salt=policy.experiment.salt), money)
+    planned = planned.join(cust.select("customer_id", "cid"), on="customer_id", how="left")
+    planned = late_fees(assign_arms(planned, shares, salt=policy.experiment.salt, id_col="cid"), money)
     step("timing")
 
     msgs = merge_messages(planned).with_row_index("msg_id").with_columns(pl.col("msg_id").cast(pl.Int64))
-    msgs = msgs.join(cust.select("customer_id", "preferred_channel", "do_not_contact", "treatment", "country",
-                                 "tz", "tz_reason", "cal_id"), on="customer_id", how="left", maintain_order="left")
+    msgs = msgs.join(cust.select("customer_id", "cid", "preferred_channel", "do_not_contact", "treatment",
+                                 "country", "tz", "tz_reason", "cal_id"),
+                     on="customer_id", how="left", maintain_order="left")
     step("merge")
 
     dnc = msgs.filter(pl.col("do_not_contact").fill_null(False))
     msgs = msgs.filter(~pl.col("do_not_contact").fill_null(False))
-    events = (data.events.join(relevant.lazy(), on="customer_id", how="semi").collect()
-              if data.events is not None else None)
-    contact = contactability(cust, events, as_of=as_of,
-                             bounce_limit=policy.channels.bounce_limit)
+    contact = contactability(cust.join(msgs.select("customer_id").unique(), on="customer_id", how="semi"),
+                             ins.events, as_of=as_of, bounce_limit=policy.channels.bounce_limit)
     msgs, no_channel = choose_channels(msgs, contact)
     step("channels")
 
     capped_in = msgs.filter(pl.col("family") != "task").with_columns(
         prio=(pl.col("family") == "courtesy").cast(pl.Int64) * 100 + (20 - pl.col("strength")))
-    sent_days = (sent_local.filter(pl.col("channel").fill_null("") != "task").select("customer_id", date="sent_date")
-                 if sent_local is not None else pl.DataFrame(schema={"customer_id": pl.String, "date": pl.Date}))
+    sent_days = (sent_log.filter(pl.col("channel").fill_null("") != "task").select("customer_id", date="sent_date")
+                 if sent_log is not None else pl.DataFrame(schema={"customer_id": pl.Int64, "date": pl.Date}))
     accepted, capped = apply_caps(capped_in, sent_days, cals, policy.caps, window_end=window_end)
     msgs = (msgs.join(accepted.rename({"date": "_cap_date"}), on="msg_id", how="left")
             .filter((pl.col("family") == "task") | pl.col("_cap_date").is_not_null())
@@ -162,8 +153,8 @@ def plan(data: CleanData, segments: pl.DataFrame, *, as_of: dt.date, policy: Pol
 
     msgs = build_offers(msgs, money)
     hist_cust, hist_seg = payment_histograms(pays, cust, as_of=as_of, history_days=policy.send.history_days)
-    minutes = send_minutes(msgs.select("msg_id", "customer_id", "treatment", "country", "date", "family",
-                                       timezone="tz"), hist_cust, hist_seg, policy)
+    minutes = send_minutes(msgs.select("msg_id", "customer_id", "cid", "treatment", "country", "date", "family",
+                                       timezone="tz"), hist_cust, hist_seg, policy, id_col="cid")
     msgs = msgs.join(minutes, on="msg_id", how="left")
     step("send times")
 
@@ -176,9 +167,9 @@ def plan(data: CleanData, segments: pl.DataFrame, *, as_of: dt.date, policy: Pol
             *msg_cols, "code", "reason"),
     ]
     result = assemble.finish(
-        msgs, skipped_steps=[skipped_inv, skipped_timing], skipped_msgs=dropped, policy=policy, as_of=as_of,
-        window_end=window_end, for_date=for_date, open_invoices=balances.height,
-        unsegmented=_unsegmented(balances, cust), stale=stale is not None, warnings=warnings)
+        msgs, skipped_steps=[skipped_inv, skipped_timing], skipped_msgs=dropped, index=index, policy=policy,
+        as_of=as_of, window_end=window_end, for_date=for_date, open_invoices=balances.height,
+        unsegmented=unsegmented(balances, cust), stale=stale is not None, warnings=warnings)
     step("schedule")
     return result
 
@@ -201,86 +192,3 @@ def _offset_reach(policy: Policy) -> int:
     for ladder in policy.ladders.values():
         reach = max(reach, sum(abs(s.offset) for s in ladder.steps))
     return max(reach, max((t.delay_days for t in policy.triggers), default=0))
-
-
-def _invoices_with_ladders(balances: pl.DataFrame, cust: pl.DataFrame, invoice_risk: pl.DataFrame | None,
-                           minimums: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, pl.DataFrame]:
-    inv = balances.join(cust.select("customer_id", "treatment", "risk_tier", "value_tier", "autopay",
-                                    cust_late=pl.col("late_probability"), cal_id="cal_id"),
-                        on="customer_id", how="left")
-    if invoice_risk is not None and invoice_risk.height:
-        inv = inv.join(invoice_risk.select("invoice_id", inv_late=pl.col("late_probability")), on="invoice_id",
-                       how="left")
-    else:
-        inv = inv.with_columns(inv_late=pl.lit(None, dtype=pl.Float64))
-    inv = inv.with_columns(
-        late_probability=pl.coalesce("inv_late", "cust_late"),
-        autopay=(pl.col("payment_method") == "direct_debit").fill_null(pl.col("autopay").fill_null(False)),
-        cal_id=pl.col("cal_id").fill_null(""),
-        treatment=pl.col("treatment").fill_null("standard"), risk_tier=pl.col("risk_tier").fill_null("medium"),
-        value_tier=pl.col("value_tier").fill_null("medium"),
-    ).with_columns(select_ladder(policy))
-    disputed = inv.filter(pl.col("disputed"))
-    inv = inv.filter(~pl.col("disputed"))
-    no_ladder = inv.filter(pl.col("ladder").is_null())
-    inv = inv.filter(pl.col("ladder").is_not_null())
-    totals = inv.group_by("customer_id", "currency").agg(_total=pl.col("balance").sum())
-    inv = (inv.join(totals, on=["customer_id", "currency"], how="left")
-           .join(minimums, on=["ladder", "currency"], how="left")
-           .with_columns(pl.col("min_balance").fill_null(1)))
-    below = inv.filter(pl.col("_total") < pl.col("min_balance"))
-    currencies = below["currency"].unique().to_list()
-    inv = inv.filter(pl.col("_total") >= pl.col("min_balance")).drop("_total", "min_balance")
-    cols = ["customer_id", "invoice_id", "currency", "ladder"]
-    skipped = pl.concat([
-        disputed.select(cols).with_columns(code=pl.lit("disputed"),
-                                           reason=pl.lit("the invoice is disputed; no reminders until resolved")),
-        no_ladder.select(cols).with_columns(code=pl.lit("no-ladder"),
-                                            reason=pl.lit("no policy rule matches this invoice")),
-        below.select(*cols, code=pl.lit("below-minimum"), reason=pl.format(
-            "the open balance of {} {} is below the ladder's minimum of {} {}",
-            major_expr("_total", "currency", currencies), pl.col("currency"),
-            major_expr("min_balance", "currency", currencies), pl.col("currency"))),
-    ], how="vertical_relaxed").with_columns(step=pl.lit(None, dtype=pl.String), date=pl.lit(None, dtype=pl.Date))
-    return inv, skipped
-
-
-def _with_customer(inst: pl.DataFrame, cust: pl.DataFrame) -> pl.DataFrame:
-    return inst.drop("cal_id", strict=False).join(cust.select("customer_id", "cal_id"), on="customer_id",
-                                                  how="left").with_columns(pl.col("cal_id").fill_null(""))
-
-
-def _with_holds(inst: pl.DataFrame, balances: pl.DataFrame, holds: pl.DataFrame | None, *,
-                as_of: dt.date) -> pl.DataFrame:
-    from billcx.plan.holds import hold_ends
-
-    ends = hold_ends(balances.select("invoice_id", "customer_id", "hold_until"), holds, as_of=as_of)
-    out = inst.join(ends, on="invoice_id", how="left")
-    # Holds pause collection, not courtesy: a thank-you is still welcome during a promise to pay.
-    courtesy = pl.col("family") == "courtesy"
-    return out.with_columns(hold_end=pl.when(courtesy).then(None).otherwise(pl.col("hold_end")),
-                            hold_reason=pl.when(courtesy).then(None).otherwise(pl.col("hold_reason")))
-
-
-def _payments_local(data: CleanData, cust: pl.DataFrame, *, as_of: dt.date, since: dt.date) -> pl.DataFrame:
-    pays = (data.payments.filter(pl.col("paid_at").dt.date() <= as_of, pl.col("paid_at").dt.date() >= since)
-            .select("payment_id", "customer_id", "invoice_id", "paid_at", "currency", "status")
-            .join(cust.lazy().select("customer_id", "tz"), on="customer_id", how="inner").collect())
-    pays = local_datetime(pays, instant="paid_at", tz="tz", out="local_dt")
-    return pays.with_columns(local_date=pl.col("local_dt").dt.date())
-
-
-def _sent_local(sent: pl.DataFrame | None, cust: pl.DataFrame, *, as_of: dt.date) -> pl.DataFrame | None:
-    if sent is None:
-        return None
-    from billcx.plan.tables import SENT
-
-    s = SENT.conform(sent).join(cust.select("customer_id", "tz"), on="customer_id", how="left").with_columns(
-        pl.col("tz").fill_null("UTC"))
-    s = local_datetime(s, instant="sent_at", tz="tz", out="_local")
-    return s.with_columns(sent_date=pl.col("_local").dt.date()).filter(pl.col("sent_date") <= as_of).drop("_local")
-
-
-def _unsegmented(balances: pl.DataFrame, cust: pl.DataFrame) -> int:
-    ids = balances.select("customer_id").unique()
-    return ids.join(cust.filter(~pl.col("segmented")).select("customer_id"), on="customer_id", how="semi").height

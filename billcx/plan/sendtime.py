@@ -114,7 +114,8 @@ def quiet_window(policy: Policy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
             preset)
 
 
-def send_minutes(msgs: pl.DataFrame, cust: pl.DataFrame, seg: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+def send_minutes(msgs: pl.DataFrame, cust: pl.DataFrame, seg: pl.DataFrame, policy: Policy, *,
+                 id_col: str = "customer_id") -> pl.DataFrame:
     """Local minute of day for each message, with reasons.
 
     Args:
@@ -122,6 +123,7 @@ def send_minutes(msgs: pl.DataFrame, cust: pl.DataFrame, seg: pl.DataFrame, poli
         cust: customer histogram from :func:`payment_histograms`.
         seg: segment histogram.
         policy: the policy.
+        id_col: column holding the customer's text id (hashed to spread the minute).
 
     Returns:
         ``msg_id, minute, time_reasons`` (list of reason strings).
@@ -131,10 +133,14 @@ def send_minutes(msgs: pl.DataFrame, cust: pl.DataFrame, seg: pl.DataFrame, poli
     pref = preferred_hours(need, cust, seg, policy)
     start, end, preset = quiet_window(policy)
     spread = policy.send.spread_minutes
-    ids = msgs["customer_id"]
-    jitter = (stable_hash_series(ids, salt="billcx-send-minute") % spread).cast(pl.Int64) if spread else \
-        pl.Series([0] * msgs.height, dtype=pl.Int64)
-    out = msgs.with_columns(_jit=jitter).join(pref, on=["customer_id", "wd"], how="left", maintain_order="left")
+    if spread:
+        people = msgs.select("customer_id", _id=pl.col(id_col)).unique("customer_id")
+        people = people.with_columns(
+            _jit=(stable_hash_series(people["_id"], salt="billcx-send-minute") % spread).cast(pl.Int64)).drop("_id")
+        msgs = msgs.join(people, on="customer_id", how="left", maintain_order="left")
+    else:
+        msgs = msgs.with_columns(_jit=pl.lit(0, dtype=pl.Int64))
+    out = msgs.join(pref, on=["customer_id", "wd"], how="left", maintain_order="left")
     out = out.with_columns(_s=start, _e=end, _preset=preset)
     slot = pl.min_horizontal(pl.max_horizontal(pl.col("hour") * 60, pl.col("_s")), pl.col("_e") - 60)
     out = out.with_columns(_slot=slot).with_columns(

@@ -54,7 +54,7 @@ def trigger_instances(payments_local: pl.DataFrame, balances: pl.DataFrame, cust
                                  .select("customer_id"), on="customer_id", how="semi")
         parts.append(events.select("customer_id", "invoice_id", "currency", "planned_date")
                      .unique().with_columns(ladder=pl.lit(trig.name)))
-    schema = {"customer_id": pl.String, "invoice_id": pl.String, "currency": pl.String,
+    schema = {"customer_id": customers.schema["customer_id"], "invoice_id": pl.String, "currency": pl.String,
               "planned_date": pl.Date, "ladder": pl.String}
     ev = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
     ev = ev.join(balances.select("invoice_id", "balance", "due_date", "issue_date"), on="invoice_id",
