@@ -90,7 +90,7 @@ def _localise(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
             local = part.with_columns(pl.col("paid_at").dt.replace_time_zone(None).alias("local"))
         pieces.append(local)
     if bad:
-        log.warning("%d unknown time zone(s); their payments are read in UTC", len(bad))
+        log.debug("%d unknown time zone(s); their payments are read in UTC", len(bad))
     return pl.concat(pieces, how="vertical") if pieces else frame.with_columns(
         pl.col("paid_at").dt.replace_time_zone(None).alias("local")), tuple(sorted(bad))
 
