@@ -5,7 +5,7 @@ only the customer's history strictly before ``t``: invoices issued before ``t`` 
 only invoices *settled* before ``t``.  Outcome columns of the invoice itself (settlement date, days
 late) are never features, and neither is its own ``disputed`` flag: the export does not say when a
 dispute was raised, so for a historical invoice the flag may record something that happened after
-its issue date (on the IBM receivables data it lifts a time-split AUC from 0.88 to 0.92, the mark of
+its issue date (on the IBM receivables data it lifts a time-split AUC from 0.86 to 0.91, the mark of
 leakage).  Disputes of earlier, settled invoices are used.
 
 The same function builds the training rows (each historical invoice at its issue date), the scores
