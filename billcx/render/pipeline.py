@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
 CHUNK_ROWS = 2_000
-MIN_PARALLEL_ROWS = 4_000  # below this, starting worker processes costs more than it saves
+MIN_PARALLEL_ROWS = 20_000  # below this, starting worker processes (imports, template compiles) costs more
 
 _WORKER: Renderer | None = None
 _MANIFEST_NAMES = tuple(MANIFEST.names)
