@@ -48,7 +48,7 @@ KNOWN_NAMES = frozenset({
 })
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Finding:
     """One problem found in a template pack.
 
@@ -198,7 +198,7 @@ def lint_templates(folder: str | Path | None = None, *,
 def _collapse(findings: list[Finding]) -> list[Finding]:
     """One finding per (file, line, code): the first sample's message, with how many more hit it."""
     groups: dict[tuple[str, int | None, str], list[Finding]] = {}
-    for f in sorted(set(findings)):
+    for f in sorted(set(findings), key=lambda f: (f.template, f.line or 0, f.code, f.message)):
         groups.setdefault((f.template, f.line, f.code), []).append(f)
     out = []
     for same in groups.values():
