@@ -111,7 +111,7 @@ def _fold(name: str, tokens: list[str]) -> str:
 def header(name: str, value: str) -> str:
     """An unstructured header line (Subject, X-...): folded, RFC 2047-encoded when not ASCII."""
     value = (value if value.isprintable() else _CONTROL.sub(" ", value)).strip()
-    if value.isascii():
+    if value.isascii() and "=?" not in value:  # "=?" would read as an encoded word: encode it
         if len(name) + 2 + len(value) <= MAX_LINE:
             return f"{name}: {value}\r\n"
         return _fold(name, value.split(" "))
@@ -125,7 +125,7 @@ def address_header(name: str, display: str | None, address: str) -> str:
     display = (display if display.isprintable() else _CONTROL.sub(" ", display)).strip()
     if not display:
         return _fold(name, [addr])
-    if display.isascii():
+    if display.isascii() and "=?" not in display:
         if _SPECIALS.search(display):
             display = '"' + display.replace("\\", "\\\\").replace('"', '\\"') + '"'
         return _fold(name, [*display.split(" "), f"<{addr}>"])

@@ -7,6 +7,8 @@ import email.policy
 from email.message import EmailMessage
 
 import polars as pl
+from hypothesis import given
+from hypothesis import strategies as st
 
 from billcx.render import RenderSettings, render
 from billcx.render.email import EmailParts, address_header, build_eml, header
@@ -120,3 +122,29 @@ def test_email_without_address_fails_that_message_only(data: CleanData) -> None:
     assert result.failures.select("message_key", "code").to_dicts() == [
         {"message_key": "bad", "code": "recipient"}
     ]
+
+
+_HEADER_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\x85"),
+    max_size=200,
+)
+
+
+@given(_HEADER_TEXT)
+def test_any_subject_round_trips_through_the_stdlib_parser(subject: str) -> None:
+    raw = header("Subject", subject) + "\r\n"
+    for line in raw.split("\r\n"):
+        words = line.removeprefix("Subject:").split()
+        assert len(line) <= 78 or len(words) == 1  # only an unbreakable word may overflow
+    parsed = email.message_from_string(raw, policy=email.policy.default)["Subject"]
+    assert " ".join(parsed.split()) == " ".join(subject.split())
+
+
+@given(_HEADER_TEXT)
+def test_any_display_name_round_trips(name: str) -> None:
+    raw = address_header("To", name, "someone@example.com") + "\r\n"
+    addr = email.message_from_string(raw, policy=email.policy.default)["To"].addresses[0]
+    assert addr.addr_spec == "someone@example.com"
+    # RFC 2047 6.2: whitespace between encoded words is ignored; the stdlib's address parser keeps
+    # it (it does so for its own output too), so compare without whitespace.
+    assert "".join(addr.display_name.split()) == "".join(name.split())
