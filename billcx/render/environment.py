@@ -303,6 +303,12 @@ def _frames(tb: TracebackType | None) -> Iterator[tuple[str, int]]:
         tb = tb.tb_next
 
 
+def raised_in_template(exc: BaseException, pack: Pack) -> bool:
+    """Whether the traceback passes through a template of ``pack`` (Jinja rewrites it to show them)."""
+    root = str(pack.folder)
+    return any(f.startswith(root) and f.endswith(".j2") for f, _ in _frames(exc.__traceback__))
+
+
 def describe_error(exc: BaseException, pack: Pack) -> str:
     """``file:line: message`` for a template error (line found in Jinja's rewritten traceback)."""
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__

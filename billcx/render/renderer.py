@@ -31,6 +31,7 @@ from billcx.render.environment import (
     Resolved,
     TemplateNotFound,
     describe_error,
+    raised_in_template,
     render_shared,
 )
 from billcx.render.letters import LetterFontError, LetterParts, build_pdf, check_font, to_cp1252
@@ -184,7 +185,11 @@ class Renderer:
             return self._fail(row, template, "sandbox", describe_error(exc, self.pack))
         except TemplateError as exc:
             return self._fail(row, template, "template", describe_error(exc, self.pack))
-        except Exception as exc:  # noqa: BLE001 - template code can raise anything (1/0, bad filter args)
+        except Exception as exc:
+            # Template code can raise anything (1/0, a filter given bad arguments): that fails the
+            # message.  An exception raised outside any template is a bug in billcx: let it surface.
+            if not raised_in_template(exc, self.pack):
+                raise
             return self._fail(row, template, "template",
                               f"{type(exc).__name__}: {describe_error(exc, self.pack)}")
         rendered.fell_back = resolved.fell_back_to_kind

@@ -276,3 +276,14 @@ def test_letters_fail_on_characters_their_font_cannot_print(data: CleanData) -> 
         pytest.skip("DejaVuSans.ttf not installed (Debian: fonts-dejavu-core)")
     ttf = render(schedule(rows), data, settings=RenderSettings(letter_font=DEJAVU))
     assert ttf.failures["error"][0].startswith("letter font DejaVuSans.ttf has no glyphs for U+4EAC")
+
+
+def test_runtime_errors_in_templates_fail_the_message_with_their_line(data: CleanData, pack: Path) -> None:
+    _edit(
+        pack, "en/due.j2", "This is a reminder that", "This is a reminder {{ 1 // (invoice_count - 1) }} that"
+    )
+    result = render(schedule([row("k", "C4", ["U-1"], "USD", 9_999, "due", "email")]), data, templates=pack)
+    assert result.failures.select("code", "error").row(0) == (
+        "template",
+        "ZeroDivisionError: en/due.j2:12: integer division or modulo by zero",
+    )
