@@ -10,13 +10,31 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from billcx.atomic import write_text
-from billcx.commands.common import (AsOfOpt, OutDirOpt, ReportFormat, ReportFormatOpt, TableFormatOpt,
-                                    app_context, err_console, parse_date, print_json,
-                                    progress_callback)
+from billcx.commands.common import (
+    AsOfOpt,
+    OutDirOpt,
+    ReportFormat,
+    ReportFormatOpt,
+    TableFormatOpt,
+    app_context,
+    err_console,
+    parse_date,
+    print_json,
+    progress_callback,
+)
 from billcx.errors import UsageError
 from billcx.export import Format
-from billcx.plan import (PlanResult, default_policy, default_policy_text, lint_policy, load_policy, plan,
-                         read_holds, read_sent, write_plan)
+from billcx.plan import (
+    PlanResult,
+    default_policy,
+    default_policy_text,
+    lint_policy,
+    load_policy,
+    plan,
+    read_holds,
+    read_sent,
+    write_plan,
+)
 from billcx.schema import INVOICE_RISK, SEGMENTS
 from billcx.store import CleanData, read, scan
 
@@ -42,39 +60,66 @@ def register(app: typer.Typer) -> None:
     @app.command("plan", help=PLAN_HELP)
     def plan_cmd(
         ctx: typer.Context,
-        clean_dir: Annotated[Path, typer.Argument(help="Folder `billcx ingest` wrote.", exists=True,
-                                                  file_okay=False)],
-        segments: Annotated[Path, typer.Option("--segments", help="Folder `billcx segment` wrote.", exists=True,
-                                               file_okay=False)],
+        clean_dir: Annotated[
+            Path, typer.Argument(help="Folder `billcx ingest` wrote.", exists=True, file_okay=False)
+        ],
+        segments: Annotated[
+            Path,
+            typer.Option("--segments", help="Folder `billcx segment` wrote.", exists=True, file_okay=False),
+        ],
         out: OutDirOpt,
         as_of: AsOfOpt = None,
-        policy: Annotated[Path | None, typer.Option("--policy", help="Policy TOML (default: built-in).",
-                                                    exists=True, dir_okay=False)] = None,
-        holds: Annotated[Path | None, typer.Option("--holds", help="Holds CSV: invoice_id or customer_id, "
-                                                   "until, reason.", dir_okay=False)] = None,
-        sent: Annotated[Path | None, typer.Option("--sent", help="Sent log (CSV or Parquet): what a sender "
-                                                  "confirmed; enables catch-up and cross-run caps.",
-                                                  dir_okay=False)] = None,
-        horizon: Annotated[int | None, typer.Option("--horizon", min=1, help="Days to plan ahead "
-                                                    "[default: 30].")] = None,
-        for_date: Annotated[str | None, typer.Option("--for-date", help="Only this local day's sends "
-                                                     "(YYYY-MM-DD), for a daily cron.")] = None,
+        policy: Annotated[
+            Path | None,
+            typer.Option("--policy", help="Policy TOML (default: built-in).", exists=True, dir_okay=False),
+        ] = None,
+        holds: Annotated[
+            Path | None,
+            typer.Option(
+                "--holds", help="Holds CSV: invoice_id or customer_id, until, reason.", dir_okay=False
+            ),
+        ] = None,
+        sent: Annotated[
+            Path | None,
+            typer.Option(
+                "--sent",
+                help="Sent log (CSV or Parquet): what a sender "
+                "confirmed; enables catch-up and cross-run caps.",
+                dir_okay=False,
+            ),
+        ] = None,
+        horizon: Annotated[
+            int | None, typer.Option("--horizon", min=1, help="Days to plan ahead [default: 30].")
+        ] = None,
+        for_date: Annotated[
+            str | None,
+            typer.Option("--for-date", help="Only this local day's sends (YYYY-MM-DD), for a daily cron."),
+        ] = None,
         force: Annotated[bool, typer.Option("--force", help="Plan even when payments look stale.")] = False,
         fmt: TableFormatOpt = Format.CSV,
         report_format: ReportFormatOpt = ReportFormat.TEXT,
     ) -> None:
         if horizon is not None and for_date is not None:
-            raise UsageError("--horizon and --for-date cannot be combined",
-                             hint="--for-date plans up to that day and keeps only its sends")
+            raise UsageError(
+                "--horizon and --for-date cannot be combined",
+                hint="--for-date plans up to that day and keeps only its sends",
+            )
         data = CleanData.load(clean_dir)
         day = parse_date(as_of) or data.latest_date()
         with progress_callback(ctx) as on_progress:
             result = plan(
-                data, read(segments, SEGMENTS),
-                as_of=day, policy=load_policy(policy) if policy else default_policy(),
-                holds=read_holds(holds) if holds else None, sent=read_sent(sent) if sent else None,
-                invoice_risk=_invoice_risk(segments), horizon_days=horizon or 30,
-                for_date=parse_date(for_date, option="--for-date"), force=force, on_progress=on_progress)
+                data,
+                read(segments, SEGMENTS),
+                as_of=day,
+                policy=load_policy(policy) if policy else default_policy(),
+                holds=read_holds(holds) if holds else None,
+                sent=read_sent(sent) if sent else None,
+                invoice_risk=_invoice_risk(segments),
+                horizon_days=horizon or 30,
+                for_date=parse_date(for_date, option="--for-date"),
+                force=force,
+                on_progress=on_progress,
+            )
         paths = write_plan(result, out, fmt=fmt)
         if report_format is ReportFormat.JSON:
             print_json({**result.to_report(), "out": str(out), "files": [p.name for p in paths]})
@@ -83,8 +128,11 @@ def register(app: typer.Typer) -> None:
 
     policy_app = typer.Typer(name="policy", help=POLICY_HELP, no_args_is_help=True, add_completion=False)
 
-    @policy_app.command("init", help="Write the built-in default policy (commented TOML) for editing.\n\n"
-                        "[bold]Example[/]: billcx policy init policy.toml")
+    @policy_app.command(
+        "init",
+        help="Write the built-in default policy (commented TOML) for editing.\n\n"
+        "[bold]Example[/]: billcx policy init policy.toml",
+    )
     def policy_init(
         path: Annotated[Path, typer.Argument(help="File to write.", dir_okay=False)],
         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
@@ -94,8 +142,11 @@ def register(app: typer.Typer) -> None:
         write_text(path, default_policy_text())
         err_console().print(f"wrote {path}; check edits with `billcx policy check {path}`")
 
-    @policy_app.command("check", help="Lint a policy file: exit 0 when usable (warnings allowed), 2 on "
-                        "errors.\n\n[bold]Example[/]: billcx policy check policy.toml")
+    @policy_app.command(
+        "check",
+        help="Lint a policy file: exit 0 when usable (warnings allowed), 2 on "
+        "errors.\n\n[bold]Example[/]: billcx policy check policy.toml",
+    )
     def policy_check(
         path: Annotated[Path, typer.Argument(help="Policy TOML to check.", exists=True, dir_okay=False)],
         report_format: ReportFormatOpt = ReportFormat.TEXT,
@@ -103,9 +154,16 @@ def register(app: typer.Typer) -> None:
         findings = lint_policy(load_policy(path))
         errors = sum(f.severity == "error" for f in findings)
         if report_format is ReportFormat.JSON:
-            print_json({"file": str(path), "errors": errors, "warnings": len(findings) - errors,
-                        "findings": [{"severity": f.severity, "path": f.path, "message": f.message}
-                                     for f in findings]})
+            print_json(
+                {
+                    "file": str(path),
+                    "errors": errors,
+                    "warnings": len(findings) - errors,
+                    "findings": [
+                        {"severity": f.severity, "path": f.path, "message": f.message} for f in findings
+                    ],
+                }
+            )
         else:
             # One finding per line, never wrapped: editors and CI parse "file: key: severity: message".
             for f in findings:
@@ -126,8 +184,10 @@ def _summary(result: PlanResult, out: Path) -> None:
     s = result.summary
     console = err_console()
     span = f"{s.for_date}" if s.for_date else f"{s.window_start} to {s.window_end}"
-    console.print(f"billcx plan: {s.messages:,} messages, {s.tasks:,} tasks, {s.holdout:,} holdout rows for "
-                  f"{s.customers:,} customers ({s.open_invoices:,} open invoices), {span} -> {out}")
+    console.print(
+        f"billcx plan: {s.messages:,} messages, {s.tasks:,} tasks, {s.holdout:,} holdout rows for "
+        f"{s.customers:,} customers ({s.open_invoices:,} open invoices), {span} -> {out}"
+    )
     if s.by_day:
         channels = sorted({c for _, c, _, _ in s.by_day})
         table = RichTable(title="per day and channel", title_justify="left")
@@ -140,8 +200,8 @@ def _summary(result: PlanResult, out: Path) -> None:
             days.setdefault(d.isoformat(), {}).setdefault(c, 0)
             days[d.isoformat()][c] += n
             kinds[k] = kinds.get(k, 0) + n
-        for d, row in days.items():
-            table.add_row(d, *[f"{row.get(c, 0):,}" for c in channels])
+        for day, row in days.items():
+            table.add_row(day, *[f"{row.get(c, 0):,}" for c in channels])
         console.print(table)
         console.print("by kind: " + ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items())))
     if s.skipped_by_code:

@@ -16,5 +16,17 @@ from billcx.plan.pipeline import plan
 from billcx.plan.policy import Policy, default_policy, default_policy_text, load_policy
 from billcx.plan.result import PlanResult, PlanSummary, write_plan
 
-__all__ = ["Finding", "PlanResult", "PlanSummary", "Policy", "default_policy", "default_policy_text",
-           "lint_policy", "load_policy", "plan", "read_holds", "read_sent", "write_plan"]
+__all__ = [
+    "Finding",
+    "PlanResult",
+    "PlanSummary",
+    "Policy",
+    "default_policy",
+    "default_policy_text",
+    "lint_policy",
+    "load_policy",
+    "plan",
+    "read_holds",
+    "read_sent",
+    "write_plan",
+]

@@ -20,14 +20,30 @@ _EMPTY_LIST = pl.lit([], dtype=pl.List(pl.String))
 
 def skipped_from_steps(frame: pl.DataFrame) -> pl.DataFrame:
     """Skipped rows about single invoices (``invoice_id`` column) in the ``SKIPPED`` shape."""
-    return SKIPPED.conform(frame.with_columns(
-        invoice_ids=pl.when(pl.col("invoice_id").is_null()).then(_EMPTY_LIST)
-        .otherwise(pl.concat_list(pl.col("invoice_id")))))
+    return SKIPPED.conform(
+        frame.with_columns(
+            invoice_ids=pl.when(pl.col("invoice_id").is_null())
+            .then(_EMPTY_LIST)
+            .otherwise(pl.concat_list(pl.col("invoice_id")))
+        )
+    )
 
 
-def finish(msgs: pl.DataFrame, *, skipped_steps: list[pl.DataFrame], skipped_msgs: list[pl.DataFrame],
-           index: CustomerIndex, policy: Policy, as_of: dt.date, window_end: dt.date, for_date: dt.date | None, open_invoices: int,
-           unsegmented: int, stale: bool, warnings: list[str]) -> PlanResult:
+def finish(
+    msgs: pl.DataFrame,
+    *,
+    skipped_steps: list[pl.DataFrame],
+    skipped_msgs: list[pl.DataFrame],
+    index: CustomerIndex,
+    policy: Policy,
+    as_of: dt.date,
+    window_end: dt.date,
+    for_date: dt.date | None,
+    open_invoices: int,
+    unsegmented: int,
+    stale: bool,
+    warnings: list[str],
+) -> PlanResult:
     """Turn planned messages into the schedule, gather skipped rows and count.
 
     Args:
@@ -48,15 +64,32 @@ def finish(msgs: pl.DataFrame, *, skipped_steps: list[pl.DataFrame], skipped_msg
     Returns:
         The plan result.
     """
-    loc = localize(msgs.select("msg_id", "date", "minute", "tz"), date="date", minute="minute", tz="tz",
-                   gap=policy.send.dst_gap, fold=policy.send.dst_fold)
-    msgs = msgs.join(loc.select("msg_id", "send_at_utc", "send_at_local", "dst_reason"), on="msg_id", how="left")
+    loc = localize(
+        msgs.select("msg_id", "date", "minute", "tz"),
+        date="date",
+        minute="minute",
+        tz="tz",
+        gap=policy.send.dst_gap,
+        fold=policy.send.dst_fold,
+    )
+    msgs = msgs.join(
+        loc.select("msg_id", "send_at_utc", "send_at_local", "dst_reason"), on="msg_id", how="left"
+    )
     currencies = msgs["currency"].drop_nulls().unique().to_list()
-    holdout = pl.when(pl.col("arm") == "holdout").then(pl.format(
-        "holdout: the customer is in the holdout arm of {}; recorded, not sent", pl.col("ladder")))
-    msgs = msgs.with_columns(reasons=pl.concat_list(
-        pl.col("reasons"), fee_reason(currencies), pl.col("offer_reason"), pl.col("time_reasons"),
-        pl.col("dst_reason"), pl.col("tz_reason"), holdout).list.drop_nulls())
+    holdout = pl.when(pl.col("arm") == "holdout").then(
+        pl.format("holdout: the customer is in the holdout arm of {}; recorded, not sent", pl.col("ladder"))
+    )
+    msgs = msgs.with_columns(
+        reasons=pl.concat_list(
+            pl.col("reasons"),
+            fee_reason(currencies),
+            pl.col("offer_reason"),
+            pl.col("time_reasons"),
+            pl.col("dst_reason"),
+            pl.col("tz_reason"),
+            holdout,
+        ).list.drop_nulls()
+    )
     msgs = msgs.drop("customer_id").rename({"cid": "customer_id"})
     msgs = msgs.with_columns(message_key=message_keys(msgs))
     if msgs["message_key"].is_duplicated().any():
@@ -64,25 +97,55 @@ def finish(msgs: pl.DataFrame, *, skipped_steps: list[pl.DataFrame], skipped_msg
     if for_date is not None:
         msgs = msgs.filter(pl.col("date") == for_date)
     schedule = SCHEDULE.conform(msgs.rename({"tz": "timezone"})).sort(
-        "send_at_utc", "customer_id", "message_key")
-    skipped = pl.concat([*(skipped_from_steps(index.decode(f)) for f in skipped_steps),
-                         *(SKIPPED.conform(index.decode(f)) for f in skipped_msgs)], how="vertical_relaxed")
+        "send_at_utc", "customer_id", "message_key"
+    )
+    skipped = pl.concat(
+        [
+            *(skipped_from_steps(index.decode(f)) for f in skipped_steps),
+            *(SKIPPED.conform(index.decode(f)) for f in skipped_msgs),
+        ],
+        how="vertical_relaxed",
+    )
     if for_date is not None:
         skipped = skipped.filter(pl.col("date").is_null() | (pl.col("date") == for_date))
-    skipped = (skipped.with_columns(_ids=pl.col("invoice_ids").list.join(","))
-               .sort("customer_id", "date", "code", "ladder", "step", "_ids", "reason", nulls_last=True)
-               .drop("_ids"))
-    summary = _summary(schedule, skipped, as_of=as_of, window_end=window_end, for_date=for_date,
-                       open_invoices=open_invoices, unsegmented=unsegmented, stale=stale, warnings=warnings)
+    skipped = (
+        skipped.with_columns(_ids=pl.col("invoice_ids").list.join(","))
+        .sort("customer_id", "date", "code", "ladder", "step", "_ids", "reason", nulls_last=True)
+        .drop("_ids")
+    )
+    summary = _summary(
+        schedule,
+        skipped,
+        as_of=as_of,
+        window_end=window_end,
+        for_date=for_date,
+        open_invoices=open_invoices,
+        unsegmented=unsegmented,
+        stale=stale,
+        warnings=warnings,
+    )
     return PlanResult(schedule=schedule, skipped=skipped, summary=summary)
 
 
-def _summary(schedule: pl.DataFrame, skipped: pl.DataFrame, *, as_of: dt.date, window_end: dt.date,
-             for_date: dt.date | None, open_invoices: int, unsegmented: int, stale: bool,
-             warnings: list[str]) -> PlanSummary:
+def _summary(
+    schedule: pl.DataFrame,
+    skipped: pl.DataFrame,
+    *,
+    as_of: dt.date,
+    window_end: dt.date,
+    for_date: dt.date | None,
+    open_invoices: int,
+    unsegmented: int,
+    stale: bool,
+    warnings: list[str],
+) -> PlanSummary:
     treat = schedule.filter(pl.col("arm") == "treatment")
-    by_day = (treat.with_columns(day=pl.col("send_at_local").str.slice(0, 10).str.to_date("%Y-%m-%d"))
-              .group_by("day", "channel", "kind").agg(n=pl.len()).sort("day", "channel", "kind"))
+    by_day = (
+        treat.with_columns(day=pl.col("send_at_local").str.slice(0, 10).str.to_date("%Y-%m-%d"))
+        .group_by("day", "channel", "kind")
+        .agg(n=pl.len())
+        .sort("day", "channel", "kind")
+    )
     by_code = skipped.group_by("code").agg(n=pl.len()).sort("code")
     return PlanSummary(
         as_of=as_of,

@@ -40,36 +40,51 @@ def open_balances(invoices: pl.LazyFrame, payments: pl.LazyFrame, *, as_of: dt.d
         sorted by customer, currency, due date, issue date and invoice id.
     """
     issued = invoices.filter(pl.col("issue_date") <= as_of, ~pl.col("status").is_in(["void", "written_off"]))
-    settled = (pl.col("status") == "paid") & pl.col("paid_date").is_not_null() & (pl.col("paid_date") <= as_of)
+    settled = (
+        (pl.col("status") == "paid") & pl.col("paid_date").is_not_null() & (pl.col("paid_date") <= as_of)
+    )
     # Most invoices of a long export are settled: drop them before any join with the payments.
     candidates = issued.filter(pl.col("amount") > 0, ~settled)
     paid_rows = payments.filter(pl.col("invoice_id").is_not_null()).join(
-        candidates.select("invoice_id"), on="invoice_id", how="semi")
+        candidates.select("invoice_id"), on="invoice_id", how="semi"
+    )
     mentioned = paid_rows.select("invoice_id").unique()
-    applied = (_payments_as_of(paid_rows, as_of).group_by("invoice_id", "currency")
-               .agg(applied=pl.col("amount").sum()))
+    applied = (
+        _payments_as_of(paid_rows, as_of)
+        .group_by("invoice_id", "currency")
+        .agg(applied=pl.col("amount").sum())
+    )
     debits = (
-        candidates
-        .join(mentioned.with_columns(_mentioned=pl.lit(True)), on="invoice_id", how="left")
+        candidates.join(mentioned.with_columns(_mentioned=pl.lit(True)), on="invoice_id", how="left")
         .join(applied, on=["invoice_id", "currency"], how="left")
         .with_columns(
             export_paid=pl.when(pl.col("paid_date").is_not_null() & (pl.col("paid_date") > as_of))
-            .then(pl.lit(0, dtype=pl.Int64)).otherwise(pl.col("amount_paid").fill_null(0)),
+            .then(pl.lit(0, dtype=pl.Int64))
+            .otherwise(pl.col("amount_paid").fill_null(0)),
         )
         .with_columns(
-            paid=pl.when(pl.col("_mentioned").fill_null(False)).then(pl.col("applied").fill_null(0))
+            paid=pl.when(pl.col("_mentioned").fill_null(False))
+            .then(pl.col("applied").fill_null(0))
             .otherwise(pl.col("export_paid"))
         )
         .with_columns(due_before_credit=(pl.col("amount") - pl.col("paid")).clip(lower_bound=0))
         .filter(pl.col("due_before_credit") > 0)
     )
-    credit_notes = (issued.filter(pl.col("amount") < 0, pl.col("status") == "open")
-                    .select("customer_id", "currency",
-                            credit=(-pl.col("amount") - pl.col("amount_paid").fill_null(0).abs()).clip(lower_bound=0)))
-    unapplied = (_payments_as_of(payments, as_of).filter(pl.col("invoice_id").is_null(), pl.col("amount") > 0)
-                 .select("customer_id", "currency", credit=pl.col("amount")))
-    credits = (pl.concat([credit_notes, unapplied]).group_by("customer_id", "currency")
-               .agg(credit=pl.col("credit").sum()))
+    credit_notes = issued.filter(pl.col("amount") < 0, pl.col("status") == "open").select(
+        "customer_id",
+        "currency",
+        credit=(-pl.col("amount") - pl.col("amount_paid").fill_null(0).abs()).clip(lower_bound=0),
+    )
+    unapplied = (
+        _payments_as_of(payments, as_of)
+        .filter(pl.col("invoice_id").is_null(), pl.col("amount") > 0)
+        .select("customer_id", "currency", credit=pl.col("amount"))
+    )
+    credits = (
+        pl.concat([credit_notes, unapplied])
+        .group_by("customer_id", "currency")
+        .agg(credit=pl.col("credit").sum())
+    )
     out = (
         debits.join(credits, on=["customer_id", "currency"], how="left")
         .with_columns(pl.col("credit").fill_null(0))
@@ -78,11 +93,25 @@ def open_balances(invoices: pl.LazyFrame, payments: pl.LazyFrame, *, as_of: dt.d
     )
     # FIFO: credit covers the oldest due invoices first.
     out = out.with_columns(
-        _before=pl.col("due_before_credit").cum_sum().over("customer_id", "currency") - pl.col("due_before_credit"))
+        _before=pl.col("due_before_credit").cum_sum().over("customer_id", "currency")
+        - pl.col("due_before_credit")
+    )
     out = out.with_columns(
-        credit_applied=(pl.col("credit") - pl.col("_before")).clip(lower_bound=0)
+        credit_applied=(pl.col("credit") - pl.col("_before"))
+        .clip(lower_bound=0)
         .clip(upper_bound=pl.col("due_before_credit"))
     ).with_columns(balance=pl.col("due_before_credit") - pl.col("credit_applied"))
     return out.filter(pl.col("balance") > 0).select(
-        "invoice_id", "customer_id", "currency", "issue_date", "due_date", "amount", "paid", "credit_applied",
-        "balance", "disputed", "hold_until", "payment_method")
+        "invoice_id",
+        "customer_id",
+        "currency",
+        "issue_date",
+        "due_date",
+        "amount",
+        "paid",
+        "credit_applied",
+        "balance",
+        "disputed",
+        "hold_until",
+        "payment_method",
+    )

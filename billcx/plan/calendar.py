@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import holidays as holidays_pkg
 import polars as pl
@@ -59,8 +60,9 @@ class Calendars:
 
 
 @lru_cache(maxsize=1024)
-def _holiday_names(country: str, region: str, first_year: int,
-                   last_year: int) -> tuple[dict[dt.date, str], frozenset[int], str | None]:
+def _holiday_names(
+    country: str, region: str, first_year: int, last_year: int
+) -> tuple[dict[dt.date, str], frozenset[int], str | None]:
     """Holiday names by date, weekend days, and a warning when the country or region is unknown."""
     if not country:
         return {}, DEFAULT_WEEKEND, None
@@ -80,8 +82,9 @@ def _holiday_names(country: str, region: str, first_year: int,
     return dict(source.items()), weekend, warning
 
 
-def _one_calendar(cal: str, dates: list[dt.date], *, weekends: bool,
-                  use_holidays: bool) -> tuple[dict[str, list[object]], str | None]:
+def _one_calendar(
+    cal: str, dates: list[dt.date], *, weekends: bool, use_holidays: bool
+) -> tuple[dict[str, list[Any]], str | None]:
     country, _, region = cal.partition("-")
     names, weekend, warning = _holiday_names(country, region, dates[0].year, dates[-1].year)
     n = len(dates)
@@ -108,19 +111,32 @@ def _one_calendar(cal: str, dates: list[dt.date], *, weekends: bool,
         causes = here + [c for c in causes if c[0] not in codes]
         if nxt is not None:
             where = f" in {cal}" if cal else ""
-            reasons[i] = [f"{code}: {_WEEKDAYS[day.weekday()]} {day} {what}{where}; moved to "
-                          f"{_WEEKDAYS[nxt.weekday()]} {nxt}" for code, day, what in causes]
+            reasons[i] = [
+                f"{code}: {_WEEKDAYS[day.weekday()]} {day} {what}{where}; moved to "
+                f"{_WEEKDAYS[nxt.weekday()]} {nxt}"
+                for code, day, what in causes
+            ]
     cnt: list[int] = []
     total = 0
     for b in business:
         total += b
         cnt.append(total)
-    return ({CAL: [cal] * n, "date": dates, "business": business, "cnt_le": cnt,
-             "next_send": next_send, "move_reasons": reasons}, warning)
+    return (
+        {
+            CAL: [cal] * n,
+            "date": dates,
+            "business": business,
+            "cnt_le": cnt,
+            "next_send": next_send,
+            "move_reasons": reasons,
+        },
+        warning,
+    )
 
 
-def build_calendars(cal_ids: list[str], start: dt.date, end: dt.date, *, weekends: bool = True,
-                    holidays: bool = True) -> Calendars:
+def build_calendars(
+    cal_ids: list[str], start: dt.date, end: dt.date, *, weekends: bool = True, holidays: bool = True
+) -> Calendars:
     """Build join tables for ``cal_ids`` (see :func:`calendar_id`) over ``[start, end]``.
 
     Args:
@@ -136,8 +152,14 @@ def build_calendars(cal_ids: list[str], start: dt.date, end: dt.date, *, weekend
     dates = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     parts: list[pl.DataFrame] = []
     warnings: list[str] = []
-    schema = {CAL: pl.String, "date": pl.Date, "business": pl.Boolean, "cnt_le": pl.Int64,
-              "next_send": pl.Date, "move_reasons": pl.List(pl.String)}
+    schema: dict[str, Any] = {
+        CAL: pl.String,
+        "date": pl.Date,
+        "business": pl.Boolean,
+        "cnt_le": pl.Int64,
+        "next_send": pl.Date,
+        "move_reasons": pl.List(pl.String),
+    }
     for cal in sorted(set(cal_ids)):
         cols, warning = _one_calendar(cal, dates, weekends=weekends, use_holidays=holidays)
         if warning:
@@ -150,35 +172,56 @@ def build_calendars(cal_ids: list[str], start: dt.date, end: dt.date, *, weekend
     return Calendars(days=days, index=index, start=start, end=end, warnings=tuple(warnings))
 
 
-def add_business_days(frame: pl.DataFrame, cals: Calendars, *, date: str, n: str, cal: str,
-                      out: str) -> pl.DataFrame:
+def add_business_days(
+    frame: pl.DataFrame, cals: Calendars, *, date: str, n: str, cal: str, out: str
+) -> pl.DataFrame:
     """Add ``frame[n]`` business days to ``frame[date]`` in each row's calendar ``frame[cal]``.
 
     N > 0 counts forward from the date (a Saturday + 1 is the next business day), N < 0 backward,
     N = 0 keeps the date.  Dates outside the calendars' range give null.  Row order is kept.
     """
     tmp = frame.with_row_index("_bd_row").join(
-        cals.days.select(CAL, "date", "cnt_le", "cnt_lt"), left_on=[cal, date], right_on=[CAL, "date"],
-        how="left", maintain_order="left")
+        cals.days.select(CAL, "date", "cnt_le", "cnt_lt"),
+        left_on=[cal, date],
+        right_on=[CAL, "date"],
+        how="left",
+        maintain_order="left",
+    )
     tmp = tmp.with_columns(
-        _bd_idx=pl.when(pl.col(n) > 0).then(pl.col("cnt_le") + pl.col(n))
-        .when(pl.col(n) < 0).then(pl.col("cnt_lt") + pl.col(n) + 1)
+        _bd_idx=pl.when(pl.col(n) > 0)
+        .then(pl.col("cnt_le") + pl.col(n))
+        .when(pl.col(n) < 0)
+        .then(pl.col("cnt_lt") + pl.col(n) + 1)
         .otherwise(None)
-    ).join(cals.index, left_on=[cal, "_bd_idx"], right_on=[CAL, "bd_index"], how="left", maintain_order="left")
+    ).join(
+        cals.index, left_on=[cal, "_bd_idx"], right_on=[CAL, "bd_index"], how="left", maintain_order="left"
+    )
     result = tmp.sort("_bd_row").select(
-        pl.when(pl.col(n) == 0).then(pl.col(date)).otherwise(pl.col("bd_date")).alias(out))
+        pl.when(pl.col(n) == 0).then(pl.col(date)).otherwise(pl.col("bd_date")).alias(out)
+    )
     return frame.with_columns(result.to_series())
 
 
-def next_sendable(frame: pl.DataFrame, cals: Calendars, *, date: str, cal: str, out: str,
-                  reasons_out: str) -> pl.DataFrame:
+def next_sendable(
+    frame: pl.DataFrame, cals: Calendars, *, date: str, cal: str, out: str, reasons_out: str
+) -> pl.DataFrame:
     """Move ``frame[date]`` to the first sendable day on or after it; say why in ``reasons_out``.
 
     Row order is kept; dates outside the calendars' range give a null ``out``.
     """
-    tmp = frame.select(pl.col(cal), pl.col(date)).with_row_index("_ns_row").join(
-        cals.days.select(CAL, "date", "next_send", "move_reasons"), left_on=[cal, date], right_on=[CAL, "date"],
-        how="left", maintain_order="left").sort("_ns_row")
+    tmp = (
+        frame.select(pl.col(cal), pl.col(date))
+        .with_row_index("_ns_row")
+        .join(
+            cals.days.select(CAL, "date", "next_send", "move_reasons"),
+            left_on=[cal, date],
+            right_on=[CAL, "date"],
+            how="left",
+            maintain_order="left",
+        )
+        .sort("_ns_row")
+    )
     return frame.with_columns(
         tmp["next_send"].alias(out),
-        tmp["move_reasons"].fill_null(pl.lit([], dtype=pl.List(pl.String))).alias(reasons_out))
+        tmp["move_reasons"].fill_null(pl.lit([], dtype=pl.List(pl.String))).alias(reasons_out),
+    )

@@ -18,8 +18,12 @@ from billcx.schema import CHANNELS
 
 _E164 = r"^\+[1-9][0-9]{6,14}$"
 _LABEL = {"email": "email", "sms": "SMS", "letter": "letter", "push": "push"}
-_ADDRESS = {"email": "email address", "sms": "mobile number", "letter": "postal address",
-            "push": "push registration"}
+_ADDRESS = {
+    "email": "email address",
+    "sms": "mobile number",
+    "letter": "postal address",
+    "push": "push registration",
+}
 
 
 def _has_address(ch: str) -> pl.Expr:
@@ -28,13 +32,15 @@ def _has_address(ch: str) -> pl.Expr:
     if ch == "sms":
         return pl.col("phone").fill_null("").str.contains(_E164)
     if ch == "letter":
-        return pl.col("address_line1").is_not_null() & (pl.col("postal_code").is_not_null()
-                                                         | pl.col("city").is_not_null())
+        return pl.col("address_line1").is_not_null() & (
+            pl.col("postal_code").is_not_null() | pl.col("city").is_not_null()
+        )
     return pl.lit(True)
 
 
-def contactability(customers: pl.DataFrame, events: pl.DataFrame | None, *, as_of: dt.date,
-                   bounce_limit: int) -> pl.DataFrame:
+def contactability(
+    customers: pl.DataFrame, events: pl.DataFrame | None, *, as_of: dt.date, bounce_limit: int
+) -> pl.DataFrame:
     """Per customer and channel: whether it is usable and, if not, why.
 
     Args:
@@ -46,14 +52,27 @@ def contactability(customers: pl.DataFrame, events: pl.DataFrame | None, *, as_o
     Returns:
         ``customer_id, channel, usable, why_code, why`` (why is null when usable).
     """
-    base = customers.select("customer_id", "email", "phone", "address_line1", "postal_code", "city",
-                            *[f"consent_{c}" for c in CHANNELS])
+    base = customers.select(
+        "customer_id",
+        "email",
+        "phone",
+        "address_line1",
+        "postal_code",
+        "city",
+        *[f"consent_{c}" for c in CHANNELS],
+    )
     if events is not None and events.height:
         ev = events.filter(pl.col("at").dt.date() <= as_of)
-        optout = (ev.filter(pl.col("event").is_in(["unsubscribed", "complained"]))
-                  .group_by("customer_id", "channel").agg(_optout=pl.col("at").max().dt.date()))
-        bounces = (ev.filter(pl.col("event") == "bounced").group_by("customer_id", "channel")
-                   .agg(_bounces=pl.len().cast(pl.Int64)))
+        optout = (
+            ev.filter(pl.col("event").is_in(["unsubscribed", "complained"]))
+            .group_by("customer_id", "channel")
+            .agg(_optout=pl.col("at").max().dt.date())
+        )
+        bounces = (
+            ev.filter(pl.col("event") == "bounced")
+            .group_by("customer_id", "channel")
+            .agg(_bounces=pl.len().cast(pl.Int64))
+        )
     else:
         key = customers.schema["customer_id"]
         optout = pl.DataFrame(schema={"customer_id": key, "channel": pl.String, "_optout": pl.Date})
@@ -61,26 +80,40 @@ def contactability(customers: pl.DataFrame, events: pl.DataFrame | None, *, as_o
     parts = []
     for ch in CHANNELS:
         part = base.select(
-            "customer_id", channel=pl.lit(ch), _consent=pl.col(f"consent_{ch}").fill_null(False),
-            _address=_has_address(ch))
+            "customer_id",
+            channel=pl.lit(ch),
+            _consent=pl.col(f"consent_{ch}").fill_null(False),
+            _address=_has_address(ch),
+        )
         parts.append(part)
-    long = (pl.concat(parts).join(optout, on=["customer_id", "channel"], how="left")
-            .join(bounces, on=["customer_id", "channel"], how="left")
-            .with_columns(pl.col("_bounces").fill_null(0)))
+    long = (
+        pl.concat(parts)
+        .join(optout, on=["customer_id", "channel"], how="left")
+        .join(bounces, on=["customer_id", "channel"], how="left")
+        .with_columns(pl.col("_bounces").fill_null(0))
+    )
     label = pl.col("channel").replace_strict(_LABEL, return_dtype=pl.String)
     address = pl.col("channel").replace_strict(_ADDRESS, return_dtype=pl.String)
     why_code = (
-        pl.when(~pl.col("_consent")).then(pl.format("no-{}-consent", pl.col("channel")))
-        .when(pl.col("_optout").is_not_null()).then(pl.format("{}-unsubscribed", pl.col("channel")))
-        .when(~pl.col("_address")).then(pl.format("no-{}-address", pl.col("channel")))
-        .when(pl.col("_bounces") >= bounce_limit).then(pl.format("{}-bounced", pl.col("channel")))
+        pl.when(~pl.col("_consent"))
+        .then(pl.format("no-{}-consent", pl.col("channel")))
+        .when(pl.col("_optout").is_not_null())
+        .then(pl.format("{}-unsubscribed", pl.col("channel")))
+        .when(~pl.col("_address"))
+        .then(pl.format("no-{}-address", pl.col("channel")))
+        .when(pl.col("_bounces") >= bounce_limit)
+        .then(pl.format("{}-bounced", pl.col("channel")))
         .otherwise(None)
     )
     why = (
-        pl.when(~pl.col("_consent")).then(pl.format("no consent to contact by {}", label))
-        .when(pl.col("_optout").is_not_null()).then(pl.format("opted out of {} on {}", label, pl.col("_optout")))
-        .when(~pl.col("_address")).then(pl.format("no valid {} on file", address))
-        .when(pl.col("_bounces") >= bounce_limit).then(pl.format("{} bounced {} times", label, pl.col("_bounces")))
+        pl.when(~pl.col("_consent"))
+        .then(pl.format("no consent to contact by {}", label))
+        .when(pl.col("_optout").is_not_null())
+        .then(pl.format("opted out of {} on {}", label, pl.col("_optout")))
+        .when(~pl.col("_address"))
+        .then(pl.format("no valid {} on file", address))
+        .when(pl.col("_bounces") >= bounce_limit)
+        .then(pl.format("{} bounced {} times", label, pl.col("_bounces")))
         .otherwise(None)
     )
     return long.select("customer_id", "channel", usable=why_code.is_null(), why_code=why_code, why=why)
@@ -99,31 +132,55 @@ def choose_channels(msgs: pl.DataFrame, contact: pl.DataFrame) -> tuple[pl.DataF
     """
     tasks = msgs.filter(pl.col("family") == "task").with_columns(channel=pl.lit("task"))
     todo = msgs.filter(pl.col("family") != "task")
-    cand = (todo.select("msg_id", "customer_id", "preferred_channel", ch=pl.col("channels"))
-            .with_columns(_pos=pl.int_ranges(pl.col("ch").list.len()))
-            .explode("ch", "_pos")
-            .filter(pl.col("ch").is_not_null())
-            .with_columns(_rank=pl.when(pl.col("ch") == pl.col("preferred_channel")).then(-1)
-                          .otherwise(pl.col("_pos")))
-            .join(contact, left_on=["customer_id", "ch"], right_on=["customer_id", "channel"], how="left")
-            .with_columns(pl.col("usable").fill_null(False),
-                          pl.col("why_code").fill_null(pl.format("no-{}-consent", pl.col("ch"))),
-                          pl.col("why").fill_null("customer unknown"))
-            .sort("msg_id", "_rank"))
-    best = (cand.filter(pl.col("usable")).group_by("msg_id").agg(channel=pl.col("ch").first(),
-                                                                 _best=pl.col("_rank").first()))
+    cand = (
+        todo.select("msg_id", "customer_id", "preferred_channel", ch=pl.col("channels"))
+        .with_columns(_pos=pl.int_ranges(pl.col("ch").list.len()))
+        .explode("ch", "_pos")
+        .filter(pl.col("ch").is_not_null())
+        .with_columns(
+            _rank=pl.when(pl.col("ch") == pl.col("preferred_channel")).then(-1).otherwise(pl.col("_pos"))
+        )
+        .join(contact, left_on=["customer_id", "ch"], right_on=["customer_id", "channel"], how="left")
+        .with_columns(
+            pl.col("usable").fill_null(False),
+            pl.col("why_code").fill_null(pl.format("no-{}-consent", pl.col("ch"))),
+            pl.col("why").fill_null("customer unknown"),
+        )
+        .sort("msg_id", "_rank")
+    )
+    best = (
+        cand.filter(pl.col("usable"))
+        .group_by("msg_id")
+        .agg(channel=pl.col("ch").first(), _best=pl.col("_rank").first())
+    )
     cand = cand.join(best, on="msg_id", how="left")
-    passed = (cand.filter(~pl.col("usable"), pl.col("_best").is_not_null(), pl.col("_rank") < pl.col("_best"))
-              .group_by("msg_id", maintain_order=True)
-              .agg(_fallback=pl.format("fallback:{}: {}; sent by {}", pl.col("why_code"), pl.col("why"),
-                                       pl.col("channel"))))
-    none = (cand.filter(pl.col("_best").is_null()).group_by("msg_id", maintain_order=True)
-            .agg(_why=pl.format("{} ({})", pl.col("ch"), pl.col("why_code")).str.join("; ")))
-    chosen = (todo.join(best.select("msg_id", "channel"), on="msg_id", how="inner")
-              .join(passed, on="msg_id", how="left")
-              .with_columns(reasons=pl.concat_list(pl.col("reasons"),
-                                                   pl.col("_fallback").fill_null(pl.lit([], pl.List(pl.String)))))
-              .drop("_fallback"))
-    skipped = todo.join(none, on="msg_id", how="inner").with_columns(
-        code=pl.lit("no-channel"), reason=pl.format("no usable channel: {}", pl.col("_why"))).drop("_why")
+    passed = (
+        cand.filter(~pl.col("usable"), pl.col("_best").is_not_null(), pl.col("_rank") < pl.col("_best"))
+        .group_by("msg_id", maintain_order=True)
+        .agg(
+            _fallback=pl.format(
+                "fallback:{}: {}; sent by {}", pl.col("why_code"), pl.col("why"), pl.col("channel")
+            )
+        )
+    )
+    none = (
+        cand.filter(pl.col("_best").is_null())
+        .group_by("msg_id", maintain_order=True)
+        .agg(_why=pl.format("{} ({})", pl.col("ch"), pl.col("why_code")).str.join("; "))
+    )
+    chosen = (
+        todo.join(best.select("msg_id", "channel"), on="msg_id", how="inner")
+        .join(passed, on="msg_id", how="left")
+        .with_columns(
+            reasons=pl.concat_list(
+                pl.col("reasons"), pl.col("_fallback").fill_null(pl.lit([], pl.List(pl.String)))
+            )
+        )
+        .drop("_fallback")
+    )
+    skipped = (
+        todo.join(none, on="msg_id", how="inner")
+        .with_columns(code=pl.lit("no-channel"), reason=pl.format("no usable channel: {}", pl.col("_why")))
+        .drop("_why")
+    )
     return pl.concat([chosen, tasks], how="diagonal_relaxed"), skipped

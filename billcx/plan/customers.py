@@ -35,23 +35,34 @@ def check_stale(data: CleanData, *, as_of: dt.date, max_lag_days: int, force: bo
         StaleDataError: the payments export ends more than ``max_lag_days`` before the invoices
             export (or is empty while invoices span more than that) and ``force`` is false.
     """
-    first_invoice, last_invoice = (data.invoices.filter(pl.col("issue_date") <= as_of)
-                                   .select(pl.col("issue_date").min().alias("first"), pl.col("issue_date").max().alias("last"))
-                                   .collect().row(0))
-    last_payment = (data.payments.filter(pl.col("paid_at").dt.date() <= as_of)
-                    .select(pl.col("paid_at").max().dt.date()).collect().item())
+    first_invoice, last_invoice = (
+        data.invoices.filter(pl.col("issue_date") <= as_of)
+        .select(pl.col("issue_date").min().alias("first"), pl.col("issue_date").max().alias("last"))
+        .collect()
+        .row(0)
+    )
+    last_payment = (
+        data.payments.filter(pl.col("paid_at").dt.date() <= as_of)
+        .select(pl.col("paid_at").max().dt.date())
+        .collect()
+        .item()
+    )
     if last_invoice is None:
         return None
     if last_payment is None:
         # No payment at all is only suspicious once invoices span more than the allowed lag.
         if (last_invoice - first_invoice).days <= max_lag_days:
             return None
-        message = (f"the payments export has no payment up to {as_of} while invoices run from {first_invoice} "
-                   f"to {last_invoice}; reminders would go to customers who have already paid")
+        message = (
+            f"the payments export has no payment up to {as_of} while invoices run from {first_invoice} "
+            f"to {last_invoice}; reminders would go to customers who have already paid"
+        )
     elif (last_invoice - last_payment).days > max_lag_days:
-        message = (f"payments end on {last_payment} but invoices run to {last_invoice} "
-                   f"({(last_invoice - last_payment).days} days later, more than stale_after_days = "
-                   f"{max_lag_days}); reminders would go to customers who have already paid")
+        message = (
+            f"payments end on {last_payment} but invoices run to {last_invoice} "
+            f"({(last_invoice - last_payment).days} days later, more than stale_after_days = "
+            f"{max_lag_days}); reminders would go to customers who have already paid"
+        )
     else:
         return None
     if force:
@@ -59,7 +70,9 @@ def check_stale(data: CleanData, *, as_of: dt.date, max_lag_days: int, force: bo
     raise StaleDataError(message, hint="export payments up to the same date as invoices, or pass --force")
 
 
-def customer_facts(customers: pl.DataFrame, segments: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, list[str]]:
+def customer_facts(
+    customers: pl.DataFrame, segments: pl.DataFrame, policy: Policy
+) -> tuple[pl.DataFrame, list[str]]:
     """Customers with their segment, resolved time zone and calendar id.
 
     Args:
@@ -72,32 +85,45 @@ def customer_facts(customers: pl.DataFrame, segments: pl.DataFrame, policy: Poli
         late_probability, segmented, tz, tz_reason, cal_id``.
     """
     seg = segments.select("customer_id", "value_tier", "risk_tier", "late_probability", "treatment").unique(
-        "customer_id", keep="first", maintain_order=True)
+        "customer_id", keep="first", maintain_order=True
+    )
     out = customers.join(seg, on="customer_id", how="left").with_columns(
         segmented=pl.col("treatment").is_not_null(),
-        **{k: pl.col(k).fill_null(v) for k, v in SEGMENT_DEFAULTS.items()})
+        **{k: pl.col(k).fill_null(v) for k, v in SEGMENT_DEFAULTS.items()},
+    )
     send = policy.send
     candidates = out["timezone"].drop_nulls().unique().to_list()
     candidates += list(send.country_timezones.values()) + [send.default_timezone]
     valid = sorted(valid_zones(candidates))
     country = pl.col("country").fill_null("").str.to_uppercase()
-    fallback = country.replace_strict({c.upper(): z for c, z in send.country_timezones.items()},
-                                      default=send.default_timezone, return_dtype=pl.String)
+    fallback = country.replace_strict(
+        {c.upper(): z for c, z in send.country_timezones.items()},
+        default=send.default_timezone,
+        return_dtype=pl.String,
+    )
     ok = pl.col("timezone").is_in(valid).fill_null(False)
     out = out.with_columns(
         tz=pl.when(ok).then(pl.col("timezone")).otherwise(fallback),
-        tz_reason=pl.when(ok).then(None).otherwise(pl.format(
-            "tz:assumed: {}; times are planned in {}",
-            pl.when(pl.col("timezone").is_null()).then(pl.lit("no time zone on file"))
-            .otherwise(pl.lit("the time zone on file is not a known IANA zone")),
-            fallback)),
+        tz_reason=pl.when(ok)
+        .then(None)
+        .otherwise(
+            pl.format(
+                "tz:assumed: {}; times are planned in {}",
+                pl.when(pl.col("timezone").is_null())
+                .then(pl.lit("no time zone on file"))
+                .otherwise(pl.lit("the time zone on file is not a known IANA zone")),
+                fallback,
+            )
+        ),
         cal_id=calendar_id(pl.col("country"), pl.col("region")),
     )
     warnings: list[str] = []
     assumed = int(out["tz_reason"].is_not_null().sum())
     if assumed:
-        warnings.append(f"{assumed} customer(s) without a valid time zone: planned in their country's "
-                        f"default zone or {send.default_timezone}")
+        warnings.append(
+            f"{assumed} customer(s) without a valid time zone: planned in their country's "
+            f"default zone or {send.default_timezone}"
+        )
     return out, warnings
 
 
@@ -116,8 +142,9 @@ class CustomerIndex:
     def build(cls, ids: pl.Series) -> CustomerIndex:
         """Index the distinct non-null ``ids``."""
         uniq = ids.drop_nulls().unique().sort()
-        return cls(pl.DataFrame({"customer_id": pl.int_range(uniq.len(), eager=True, dtype=pl.Int64),
-                                 "cid": uniq}))
+        return cls(
+            pl.DataFrame({"customer_id": pl.int_range(uniq.len(), eager=True, dtype=pl.Int64), "cid": uniq})
+        )
 
     def encode(self, frame: FrameT, *, how: Literal["inner", "left"] = "inner") -> FrameT:
         """``frame`` with its text ``customer_id`` replaced by the code (rows of unknown customers are

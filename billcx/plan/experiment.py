@@ -20,8 +20,9 @@ def holdout_threshold(share: float) -> int:
     return max(0, min(int(share * _SPACE), _SPACE - 1))
 
 
-def assign_arms(frame: pl.DataFrame, shares: dict[str, float], *, salt: str,
-                id_col: str = "customer_id") -> pl.DataFrame:
+def assign_arms(
+    frame: pl.DataFrame, shares: dict[str, float], *, salt: str, id_col: str = "customer_id"
+) -> pl.DataFrame:
     """Add ``arm`` (``treatment`` or ``holdout``) to rows with ``customer_id`` and ``ladder``.
 
     Args:
@@ -45,5 +46,6 @@ def assign_arms(frame: pl.DataFrame, shares: dict[str, float], *, salt: str,
         hashed = stable_hash_series(sub["_id"], salt=f"{salt}\x00{ladder}")
         held.append(sub.filter(hashed < holdout_threshold(share)).select(keys))
     holdout = pl.concat(held) if held else pairs.select(keys).clear()
-    return frame.join(holdout.with_columns(arm=pl.lit("holdout")), on=keys, how="left",
-                      maintain_order="left").with_columns(pl.col("arm").fill_null("treatment"))
+    return frame.join(
+        holdout.with_columns(arm=pl.lit("holdout")), on=keys, how="left", maintain_order="left"
+    ).with_columns(pl.col("arm").fill_null("treatment"))

@@ -46,38 +46,72 @@ class Inputs:
 def prepare(data: CleanData, segments: pl.DataFrame | None, policy: Policy, *, as_of: dt.date) -> Inputs:
     """Balances, the customers in the plan and their facts, with coded ids."""
     balances = open_balances(data.invoices, data.payments, as_of=as_of)
-    recent = as_of - dt.timedelta(days=policy.catch_up.max_late_days + 2
-                                  + max((t.delay_days for t in policy.triggers), default=0))
-    relevant = pl.concat([
-        balances["customer_id"],
-        data.payments.filter(pl.col("paid_at").dt.date() >= recent, pl.col("paid_at").dt.date() <= as_of)
-        .select("customer_id").collect()["customer_id"],
-    ])
+    recent = as_of - dt.timedelta(
+        days=policy.catch_up.max_late_days + 2 + max((t.delay_days for t in policy.triggers), default=0)
+    )
+    relevant = pl.concat(
+        [
+            balances["customer_id"],
+            data.payments.filter(pl.col("paid_at").dt.date() >= recent, pl.col("paid_at").dt.date() <= as_of)
+            .select("customer_id")
+            .collect()["customer_id"],
+        ]
+    )
     index = CustomerIndex.build(relevant)
     segs = index.encode(SEGMENTS.conform(segments) if segments is not None else SEGMENTS.empty())
     cust, warnings = customer_facts(index.encode(data.customers).collect(), segs, policy)
     cust = cust.join(index.table, on="customer_id", how="left")
-    events = index.encode(data.events).collect() if data.events is not None else None
-    return Inputs(index=index, balances=index.encode(balances), customers=cust, events=events,
-                  warnings=tuple(warnings))
+    # Only opt-outs and bounces decide anything: deliveries and clicks are most of an events export.
+    events = (
+        index.encode(
+            data.events.filter(
+                pl.col("event").is_in(["unsubscribed", "complained", "bounced"]),
+                pl.col("at").dt.date() <= as_of,
+            )
+        ).collect()
+        if data.events is not None
+        else None
+    )
+    return Inputs(
+        index=index, balances=index.encode(balances), customers=cust, events=events, warnings=tuple(warnings)
+    )
 
 
-def invoices_with_ladders(balances: pl.DataFrame, cust: pl.DataFrame, invoice_risk: pl.DataFrame | None,
-                          minimums: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, pl.DataFrame]:
+def invoices_with_ladders(
+    balances: pl.DataFrame,
+    cust: pl.DataFrame,
+    invoice_risk: pl.DataFrame | None,
+    minimums: pl.DataFrame,
+    policy: Policy,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Open invoices with their ladder; skipped rows for disputed, unmatched and too-small ones."""
-    inv = balances.join(cust.select("customer_id", "treatment", "risk_tier", "value_tier", "autopay", "cal_id",
-                                    cust_late=pl.col("late_probability")),
-                        on="customer_id", how="left")
+    inv = balances.join(
+        cust.select(
+            "customer_id",
+            "treatment",
+            "risk_tier",
+            "value_tier",
+            "autopay",
+            "cal_id",
+            cust_late=pl.col("late_probability"),
+        ),
+        on="customer_id",
+        how="left",
+    )
     if invoice_risk is not None and invoice_risk.height:
-        inv = inv.join(invoice_risk.select("invoice_id", inv_late=pl.col("late_probability")), on="invoice_id",
-                       how="left")
+        inv = inv.join(
+            invoice_risk.select("invoice_id", inv_late=pl.col("late_probability")),
+            on="invoice_id",
+            how="left",
+        )
     else:
         inv = inv.with_columns(inv_late=pl.lit(None, dtype=pl.Float64))
     inv = inv.with_columns(
         late_probability=pl.coalesce("inv_late", "cust_late"),
         autopay=(pl.col("payment_method") == "direct_debit").fill_null(pl.col("autopay").fill_null(False)),
         cal_id=pl.col("cal_id").fill_null(""),
-        treatment=pl.col("treatment").fill_null("standard"), risk_tier=pl.col("risk_tier").fill_null("medium"),
+        treatment=pl.col("treatment").fill_null("standard"),
+        risk_tier=pl.col("risk_tier").fill_null("medium"),
         value_tier=pl.col("value_tier").fill_null("medium"),
     ).with_columns(select_ladder(policy))
     disputed = inv.filter(pl.col("disputed"))
@@ -85,58 +119,95 @@ def invoices_with_ladders(balances: pl.DataFrame, cust: pl.DataFrame, invoice_ri
     no_ladder = inv.filter(pl.col("ladder").is_null())
     inv = inv.filter(pl.col("ladder").is_not_null())
     totals = inv.group_by("customer_id", "currency").agg(_total=pl.col("balance").sum())
-    inv = (inv.join(totals, on=["customer_id", "currency"], how="left")
-           .join(minimums, on=["ladder", "currency"], how="left")
-           .with_columns(pl.col("min_balance").fill_null(1)))
+    inv = (
+        inv.join(totals, on=["customer_id", "currency"], how="left")
+        .join(minimums, on=["ladder", "currency"], how="left")
+        .with_columns(pl.col("min_balance").fill_null(1))
+    )
     below = inv.filter(pl.col("_total") < pl.col("min_balance"))
     currencies = below["currency"].unique().to_list()
     inv = inv.filter(pl.col("_total") >= pl.col("min_balance")).drop("_total", "min_balance")
     cols = ["customer_id", "invoice_id", "currency", "ladder"]
-    skipped = pl.concat([
-        disputed.select(*cols, code=pl.lit("disputed"),
-                        reason=pl.lit("the invoice is disputed; no reminders until resolved")),
-        no_ladder.select(*cols, code=pl.lit("no-ladder"), reason=pl.lit("no policy rule matches this invoice")),
-        below.select(*cols, code=pl.lit("below-minimum"), reason=pl.format(
-            "the open balance of {} {} is below the ladder's minimum of {} {}",
-            major_expr("_total", "currency", currencies), pl.col("currency"),
-            major_expr("min_balance", "currency", currencies), pl.col("currency"))),
-    ], how="vertical_relaxed").with_columns(step=pl.lit(None, dtype=pl.String), date=pl.lit(None, dtype=pl.Date))
+    skipped = pl.concat(
+        [
+            disputed.select(
+                *cols,
+                code=pl.lit("disputed"),
+                reason=pl.lit("the invoice is disputed; no reminders until resolved"),
+            ),
+            no_ladder.select(
+                *cols, code=pl.lit("no-ladder"), reason=pl.lit("no policy rule matches this invoice")
+            ),
+            below.select(
+                *cols,
+                code=pl.lit("below-minimum"),
+                reason=pl.format(
+                    "the open balance of {} {} is below the ladder's minimum of {} {}",
+                    major_expr("_total", "currency", currencies),
+                    pl.col("currency"),
+                    major_expr("min_balance", "currency", currencies),
+                    pl.col("currency"),
+                ),
+            ),
+        ],
+        how="vertical_relaxed",
+    ).with_columns(step=pl.lit(None, dtype=pl.String), date=pl.lit(None, dtype=pl.Date))
     return inv, skipped
 
 
-def with_holds(inst: pl.DataFrame, balances: pl.DataFrame, holds: pl.DataFrame | None, index: CustomerIndex, *,
-               as_of: dt.date) -> pl.DataFrame:
+def with_holds(
+    inst: pl.DataFrame,
+    balances: pl.DataFrame,
+    holds: pl.DataFrame | None,
+    index: CustomerIndex,
+    *,
+    as_of: dt.date,
+) -> pl.DataFrame:
     """Add ``hold_end`` and ``hold_reason`` to collection instances (courtesy messages are never held)."""
     coded = index.encode(HOLDS.conform(holds), how="left") if holds is not None else None
     ends = hold_ends(balances.select("invoice_id", "customer_id", "hold_until"), coded, as_of=as_of)
     out = inst.join(ends, on="invoice_id", how="left")
     courtesy = pl.col("family") == "courtesy"
-    return out.with_columns(hold_end=pl.when(courtesy).then(None).otherwise(pl.col("hold_end")),
-                            hold_reason=pl.when(courtesy).then(None).otherwise(pl.col("hold_reason")))
+    return out.with_columns(
+        hold_end=pl.when(courtesy).then(None).otherwise(pl.col("hold_end")),
+        hold_reason=pl.when(courtesy).then(None).otherwise(pl.col("hold_reason")),
+    )
 
 
-def payments_local(data: CleanData, cust: pl.DataFrame, index: CustomerIndex, *, as_of: dt.date,
-                   since: dt.date) -> pl.DataFrame:
+def payments_local(
+    data: CleanData, cust: pl.DataFrame, index: CustomerIndex, *, as_of: dt.date, since: dt.date
+) -> pl.DataFrame:
     """Payments of the plan's customers from ``since`` to ``as_of`` with their local time and date."""
-    pays = index.encode(
-        data.payments.filter(pl.col("paid_at").dt.date() <= as_of, pl.col("paid_at").dt.date() >= since)
-        .select("payment_id", "customer_id", "invoice_id", "paid_at", "currency", "status"))
-    pays = pays.join(cust.lazy().select("customer_id", "tz"), on="customer_id", how="inner").collect()
+    coded = index.encode(
+        data.payments.filter(
+            pl.col("paid_at").dt.date() <= as_of, pl.col("paid_at").dt.date() >= since
+        ).select("payment_id", "customer_id", "invoice_id", "paid_at", "currency", "status")
+    )
+    pays = coded.join(cust.lazy().select("customer_id", "tz"), on="customer_id", how="inner").collect()
     pays = local_datetime(pays, instant="paid_at", tz="tz", out="local_dt")
     return pays.with_columns(local_date=pl.col("local_dt").dt.date())
 
 
-def sent_local(sent: pl.DataFrame | None, cust: pl.DataFrame, index: CustomerIndex, *,
-               as_of: dt.date) -> pl.DataFrame | None:
+def sent_local(
+    sent: pl.DataFrame | None, cust: pl.DataFrame, index: CustomerIndex, *, as_of: dt.date
+) -> pl.DataFrame | None:
     """The sent log of the plan's customers with each message's local ``sent_date`` (up to ``as_of``)."""
     if sent is None:
         return None
     s = index.encode(SENT.conform(sent)).join(cust.select("customer_id", "tz"), on="customer_id", how="left")
-    s = local_datetime(s.with_columns(pl.col("tz").fill_null("UTC")), instant="sent_at", tz="tz", out="_local")
-    return s.with_columns(sent_date=pl.col("_local").dt.date()).filter(pl.col("sent_date") <= as_of).drop("_local")
+    s = local_datetime(
+        s.with_columns(pl.col("tz").fill_null("UTC")), instant="sent_at", tz="tz", out="_local"
+    )
+    return (
+        s.with_columns(sent_date=pl.col("_local").dt.date())
+        .filter(pl.col("sent_date") <= as_of)
+        .drop("_local")
+    )
 
 
 def unsegmented(balances: pl.DataFrame, cust: pl.DataFrame) -> int:
     """Customers who owe money but had no segment row."""
     ids = balances.select("customer_id").unique()
-    return ids.join(cust.filter(~pl.col("segmented")).select("customer_id"), on="customer_id", how="semi").height
+    return ids.join(
+        cust.filter(~pl.col("segmented")).select("customer_id"), on="customer_id", how="semi"
+    ).height

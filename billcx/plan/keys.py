@@ -21,16 +21,21 @@ def message_keys(frame: pl.DataFrame) -> pl.Series:
         A String series named ``message_key``, aligned with ``frame``.
     """
     identity = frame.select(
-        pl.concat_str([
-            pl.col("customer_id"),
-            pl.col("invoice_ids").list.join(","),
-            pl.col("currency").fill_null(""),
-            pl.col("ladder"),
-            pl.col("step"),
-            pl.col("date").dt.strftime("%Y-%m-%d"),
-        ], separator="\x1f").alias("identity"))["identity"]
+        pl.concat_str(
+            [
+                pl.col("customer_id"),
+                pl.col("invoice_ids").list.join(","),
+                pl.col("currency").fill_null(""),
+                pl.col("ladder"),
+                pl.col("step"),
+                pl.col("date").dt.strftime("%Y-%m-%d"),
+            ],
+            separator="\x1f",
+        ).alias("identity")
+    )["identity"]
     # One hash per distinct identity; the same content always gives the same key.
     uniq = identity.unique(maintain_order=True)
-    mapping = pl.DataFrame({"identity": uniq,
-                            "message_key": [digest_hex(v, length=KEY_LENGTH) for v in uniq.to_list()]})
+    mapping = pl.DataFrame(
+        {"identity": uniq, "message_key": [digest_hex(v, length=KEY_LENGTH) for v in uniq.to_list()]}
+    )
     return identity.to_frame().join(mapping, on="identity", how="left", maintain_order="left")["message_key"]

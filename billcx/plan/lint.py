@@ -62,8 +62,9 @@ def lint_policy(policy: Policy) -> list[Finding]:
     for i, trig in enumerate(policy.triggers):
         where = f"triggers[{i}]"
         if trig.name in names:
-            out.append(Finding("error", f"{where}.name",
-                               f"'{trig.name}' is already the name of a ladder or trigger"))
+            out.append(
+                Finding("error", f"{where}.name", f"'{trig.name}' is already the name of a ladder or trigger")
+            )
         names.add(trig.name)
         if not trig.channels:
             out.append(Finding("error", f"{where}.channels", "needs at least one channel"))
@@ -71,8 +72,13 @@ def lint_policy(policy: Policy) -> list[Finding]:
             out.append(Finding("error", f"{where}.delay_days", f"must be 0 or more, found {trig.delay_days}"))
         _check_share(trig.holdout_share, f"{where}.holdout_share", out)
         if trig.on == "failed_payment" and trig.kind in COURTESY_KINDS:
-            out.append(Finding("warning", f"{where}.kind",
-                               f"a {trig.kind} message after a failed payment is probably not meant"))
+            out.append(
+                Finding(
+                    "warning",
+                    f"{where}.kind",
+                    f"a {trig.kind} message after a failed payment is probably not meant",
+                )
+            )
     return sorted(out, key=lambda f: f.severity != "error")
 
 
@@ -112,8 +118,10 @@ def _check_send(policy: Policy, out: list[Finding]) -> None:
             out.append(Finding("error", f"send.{key}", "must be greater than 0"))
     if send.history_days < 1:
         out.append(Finding("error", "send.history_days", "must be at least 1"))
-    for key, zone in [("default_timezone", send.default_timezone),
-                      *((f"country_timezones.{c}", z) for c, z in send.country_timezones.items())]:
+    for key, zone in [
+        ("default_timezone", send.default_timezone),
+        *((f"country_timezones.{c}", z) for c, z in send.country_timezones.items()),
+    ]:
         if not _valid_zone(zone):
             out.append(Finding("error", f"send.{key}", f"unknown IANA time zone {zone!r}"))
     qh = policy.quiet_hours
@@ -122,14 +130,24 @@ def _check_send(policy: Policy, out: list[Finding]) -> None:
     known = qh.known()
     for key, preset in [("default", qh.default), *((f"by_country.{c}", p) for c, p in qh.by_country.items())]:
         if preset not in known:
-            out.append(Finding("error", f"quiet_hours.{key}",
-                               f"unknown preset {preset!r}; known: {', '.join(sorted(known))}"))
+            out.append(
+                Finding(
+                    "error",
+                    f"quiet_hours.{key}",
+                    f"unknown preset {preset!r}; known: {', '.join(sorted(known))}",
+                )
+            )
     if qh.default in known:
         start, end = (parse_hhmm(t) for t in qh.window(qh.default))
         if not start <= send.default_hour * 60 < end:
-            out.append(Finding("warning", "send.default_hour",
-                               f"{send.default_hour}:00 is outside the default quiet-hours window "
-                               f"{qh.window(qh.default)[0]}-{qh.window(qh.default)[1]}; sends will be clamped"))
+            out.append(
+                Finding(
+                    "warning",
+                    "send.default_hour",
+                    f"{send.default_hour}:00 is outside the default quiet-hours window "
+                    f"{qh.window(qh.default)[0]}-{qh.window(qh.default)[1]}; sends will be clamped",
+                )
+            )
 
 
 def _check_window(start: str, end: str, where: str, out: list[Finding]) -> None:
@@ -160,14 +178,24 @@ def _check_money_map(amounts: dict[str, int], where: str, out: list[Finding], *,
         if not is_currency(cur):
             out.append(Finding("error", f"{where}.{cur}", f"{cur!r} is not an ISO 4217 currency code"))
         if value < 0 or (value == 0 and not allow_zero):
-            out.append(Finding("error", f"{where}.{cur}", f"must be {'0 or more' if allow_zero else 'positive'}, "
-                                                        f"found {value}"))
+            out.append(
+                Finding(
+                    "error",
+                    f"{where}.{cur}",
+                    f"must be {'0 or more' if allow_zero else 'positive'}, found {value}",
+                )
+            )
 
 
 def _check_rule(policy: Policy, rule: Rule, where: str, out: list[Finding]) -> None:
     if rule.ladder not in policy.ladders:
-        out.append(Finding("error", f"{where}.ladder", f"no ladder named {rule.ladder!r}; defined: "
-                                                      f"{', '.join(sorted(policy.ladders)) or 'none'}"))
+        out.append(
+            Finding(
+                "error",
+                f"{where}.ladder",
+                f"no ladder named {rule.ladder!r}; defined: {', '.join(sorted(policy.ladders)) or 'none'}",
+            )
+        )
     lo, hi = rule.min_late_probability, rule.max_late_probability
     for key, v in (("min_late_probability", lo), ("max_late_probability", hi)):
         if v is not None and not 0.0 <= v <= 1.0:
@@ -177,19 +205,32 @@ def _check_rule(policy: Policy, rule: Rule, where: str, out: list[Finding]) -> N
 
 
 def _is_catch_all(rule: Rule) -> bool:
-    return (not rule.treatments and not rule.risk_tiers and not rule.value_tiers and rule.autopay is None
-            and rule.min_late_probability is None and rule.max_late_probability is None)
+    return (
+        not rule.treatments
+        and not rule.risk_tiers
+        and not rule.value_tiers
+        and rule.autopay is None
+        and rule.min_late_probability is None
+        and rule.max_late_probability is None
+    )
 
 
 def _check_rule_order(rules: tuple[Rule, ...], out: list[Finding]) -> None:
     for i, rule in enumerate(rules):
         if _is_catch_all(rule) and i < len(rules) - 1:
-            out.append(Finding("warning", f"rules[{i + 1}]",
-                               f"never used: rules[{i}] already matches every invoice"))
+            out.append(
+                Finding("warning", f"rules[{i + 1}]", f"never used: rules[{i}] already matches every invoice")
+            )
             break
     if rules and not any(_is_catch_all(r) for r in rules):
-        out.append(Finding("warning", "rules", "no rule matches every invoice: invoices matching none get "
-                                               "no reminders (skipped as no-ladder)"))
+        out.append(
+            Finding(
+                "warning",
+                "rules",
+                "no rule matches every invoice: invoices matching none get "
+                "no reminders (skipped as no-ladder)",
+            )
+        )
 
 
 def _check_step(step: Step, j: int, where: str, seen: set[str], n_steps: int, out: list[Finding]) -> None:
@@ -201,13 +242,24 @@ def _check_step(step: Step, j: int, where: str, seen: set[str], n_steps: int, ou
     if step.anchor == "previous" and j == 0:
         out.append(Finding("error", f"{where}.anchor", "the first step has no previous step to count from"))
     if step.anchor == "previous" and step.offset < 0:
-        out.append(Finding("error", f"{where}.offset", "a step counted from the previous one must come after "
-                                                       f"it (offset 0 or more), found {step.offset}"))
+        out.append(
+            Finding(
+                "error",
+                f"{where}.offset",
+                "a step counted from the previous one must come after "
+                f"it (offset 0 or more), found {step.offset}",
+            )
+        )
     if not step.handover and not step.channels:
         out.append(Finding("error", f"{where}.channels", "needs at least one channel"))
     if step.handover and j != n_steps - 1:
-        out.append(Finding("warning", f"{where}.handover", "a hand-over step that is not the last step: "
-                                                           "reminders continue after a person took over"))
+        out.append(
+            Finding(
+                "warning",
+                f"{where}.handover",
+                "a hand-over step that is not the last step: reminders continue after a person took over",
+            )
+        )
     if step.kind in COURTESY_KINDS:
         out.append(Finding("warning", f"{where}.kind", f"{step.kind} belongs in a trigger, not in a ladder"))
     if step.anchor == "due" and step.kind == "pre_due" and step.offset >= 0:
@@ -238,7 +290,9 @@ def _check_fee(fee: LateFee, where: str, out: list[Finding]) -> None:
 def _check_offer(offer: Offer, where: str, out: list[Finding]) -> None:
     if offer.type == "payment_plan":
         if offer.instalments < 2:
-            out.append(Finding("error", f"{where}.instalments", f"must be at least 2, found {offer.instalments}"))
+            out.append(
+                Finding("error", f"{where}.instalments", f"must be at least 2, found {offer.instalments}")
+            )
         if offer.interval_days < 1:
             out.append(Finding("error", f"{where}.interval_days", "must be at least 1"))
         if offer.first_due_days < 0:
@@ -255,7 +309,12 @@ def _check_step_order(steps: tuple[Step, ...], where: str, out: list[Finding]) -
         if step.anchor != "due":
             continue
         if last is not None and step.offset < last[0]:
-            out.append(Finding("warning", f"{where}.steps[{j}].offset",
-                               f"step {step.name!r} comes before step {last[1]!r} in time but after it in "
-                               "the ladder; 'previous' anchors and merging follow the ladder order"))
+            out.append(
+                Finding(
+                    "warning",
+                    f"{where}.steps[{j}].offset",
+                    f"step {step.name!r} comes before step {last[1]!r} in time but after it in "
+                    "the ladder; 'previous' anchors and merging follow the ladder order",
+                )
+            )
         last = (step.offset, step.name)

@@ -34,38 +34,86 @@ def merge_messages(inst: pl.DataFrame) -> pl.DataFrame:
         columns.
     """
     rows = inst.with_row_index("_row")
-    order = (rows.select("_row", *GROUP, "strength", "pos", "ladder", "step", "invoice_id",
-                         _offer=pl.col("offer_type").is_not_null())
-             .sort([*GROUP, "strength", "pos", "ladder", "step", "invoice_id"],
-                   descending=[False] * len(GROUP) + [True, True, False, False, False], nulls_last=True)
-             .with_columns(_gid=pl.struct(GROUP).rle_id()))
-    heads = order.group_by("_gid", maintain_order=True).agg(pl.col("_row").first(), *[pl.col(c).first() for c in GROUP])
+    order = (
+        rows.select(
+            "_row",
+            *GROUP,
+            "strength",
+            "pos",
+            "ladder",
+            "step",
+            "invoice_id",
+            _offer=pl.col("offer_type").is_not_null(),
+        )
+        .sort(
+            [*GROUP, "strength", "pos", "ladder", "step", "invoice_id"],
+            descending=[False] * len(GROUP) + [True, True, False, False, False],
+            nulls_last=True,
+        )
+        .with_columns(_gid=pl.struct(GROUP).rle_id())
+    )
+    heads = order.group_by("_gid", maintain_order=True).agg(
+        pl.col("_row").first(), *[pl.col(c).first() for c in GROUP]
+    )
     msgs = heads.hstack(rows.select(_CARRY)[heads["_row"]]).drop("_row")
-    offer_rows = order.filter(pl.col("_offer")).group_by("_gid", maintain_order=True).agg(pl.col("_row").first())
+    offer_rows = (
+        order.filter(pl.col("_offer")).group_by("_gid", maintain_order=True).agg(pl.col("_row").first())
+    )
     offers = offer_rows.hstack(
-        rows.select(pl.col("ladder").alias("offer_ladder"), pl.col("step").alias("offer_step"), *_OFFER)
-        [offer_rows["_row"]]).drop("_row")
+        rows.select(pl.col("ladder").alias("offer_ladder"), pl.col("step").alias("offer_step"), *_OFFER)[
+            offer_rows["_row"]
+        ]
+    ).drop("_row")
     gid_of = order.select("_row", "_gid")
-    per_invoice = (rows.select("_row", "invoice_id", "balance", "fee").join(gid_of, on="_row")
-                   .filter(pl.col("invoice_id").is_not_null())
-                   .group_by("_gid", "invoice_id").agg(pl.col("balance").first(), pl.col("fee").max())
-                   .sort("_gid", "invoice_id"))
+    per_invoice = (
+        rows.select("_row", "invoice_id", "balance", "fee")
+        .join(gid_of, on="_row")
+        .filter(pl.col("invoice_id").is_not_null())
+        .group_by("_gid", "invoice_id")
+        .agg(pl.col("balance").first(), pl.col("fee").max())
+        .sort("_gid", "invoice_id")
+    )
     money = per_invoice.group_by("_gid", maintain_order=True).agg(
-        invoice_ids=pl.col("invoice_id"), balance_due=pl.col("balance").sum(), late_fee=pl.col("fee").sum())
+        invoice_ids=pl.col("invoice_id"), balance_due=pl.col("balance").sum(), late_fee=pl.col("fee").sum()
+    )
     # Reasons in the strongest-first order of the rows that carry any.
-    said = (order.select("_row", "_gid").join(rows.select("_row", "reasons").filter(pl.col("reasons").list.len() > 0),
-                                               on="_row", how="inner", maintain_order="left")
-            .explode("reasons").group_by("_gid", maintain_order=True)
-            .agg(pl.col("reasons").unique(maintain_order=True)))
-    msgs = (msgs.join(money, on="_gid", how="left").join(offers, on="_gid", how="left")
-            .join(said, on="_gid", how="left")
-            .with_columns(pl.col("invoice_ids").fill_null(_EMPTY), pl.col("reasons").fill_null(_EMPTY),
-                          pl.col("balance_due").fill_null(0), pl.col("late_fee").fill_null(0))
-            .with_columns(n_invoices=pl.col("invoice_ids").list.len().cast(pl.Int64),
-                          amount_due=pl.col("balance_due") + pl.col("late_fee")))
-    merged = pl.when(pl.col("n_invoices") > 1).then(pl.format(
-        "merged:{}-invoices: {} invoices with steps on {} are covered by one message; the strongest step, "
-        "{} ({}), sets kind and tone", pl.col("n_invoices"), pl.col("n_invoices"), pl.col("date"), pl.col("step"),
-        pl.col("kind")))
+    said = (
+        order.select("_row", "_gid")
+        .join(
+            rows.select("_row", "reasons").filter(pl.col("reasons").list.len() > 0),
+            on="_row",
+            how="inner",
+            maintain_order="left",
+        )
+        .explode("reasons")
+        .group_by("_gid", maintain_order=True)
+        .agg(pl.col("reasons").unique(maintain_order=True))
+    )
+    msgs = (
+        msgs.join(money, on="_gid", how="left")
+        .join(offers, on="_gid", how="left")
+        .join(said, on="_gid", how="left")
+        .with_columns(
+            pl.col("invoice_ids").fill_null(_EMPTY),
+            pl.col("reasons").fill_null(_EMPTY),
+            pl.col("balance_due").fill_null(0),
+            pl.col("late_fee").fill_null(0),
+        )
+        .with_columns(
+            n_invoices=pl.col("invoice_ids").list.len().cast(pl.Int64),
+            amount_due=pl.col("balance_due") + pl.col("late_fee"),
+        )
+    )
+    merged = pl.when(pl.col("n_invoices") > 1).then(
+        pl.format(
+            "merged:{}-invoices: {} invoices with steps on {} are covered by one message; "
+            "the strongest step, {} ({}), sets kind and tone",
+            pl.col("n_invoices"),
+            pl.col("n_invoices"),
+            pl.col("date"),
+            pl.col("step"),
+            pl.col("kind"),
+        )
+    )
     msgs = msgs.with_columns(reasons=pl.concat_list(pl.col("reasons"), merged).list.drop_nulls())
     return msgs.sort("_gid").drop("_gid")

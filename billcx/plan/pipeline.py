@@ -23,7 +23,14 @@ from billcx.plan.catchup import resolve_timing
 from billcx.plan.channels import choose_channels, contactability
 from billcx.plan.customers import check_stale
 from billcx.plan.experiment import assign_arms
-from billcx.plan.inputs import invoices_with_ladders, payments_local, prepare, sent_local, unsegmented, with_holds
+from billcx.plan.inputs import (
+    invoices_with_ladders,
+    payments_local,
+    prepare,
+    sent_local,
+    unsegmented,
+    with_holds,
+)
 from billcx.plan.ladders import expand_steps, step_tables
 from billcx.plan.lint import lint_policy
 from billcx.plan.merge import merge_messages
@@ -40,10 +47,20 @@ ProgressFn = Callable[[str, int, int], None]
 _STAGES = ("balances", "ladders", "timing", "merge", "channels", "caps", "send times", "schedule")
 
 
-def plan(data: CleanData, segments: pl.DataFrame, *, as_of: dt.date, policy: Policy | None = None,
-         holds: pl.DataFrame | None = None, sent: pl.DataFrame | None = None,
-         invoice_risk: pl.DataFrame | None = None, horizon_days: int = 30, for_date: dt.date | None = None,
-         force: bool = False, on_progress: ProgressFn | None = None) -> PlanResult:
+def plan(
+    data: CleanData,
+    segments: pl.DataFrame,
+    *,
+    as_of: dt.date,
+    policy: Policy | None = None,
+    holds: pl.DataFrame | None = None,
+    sent: pl.DataFrame | None = None,
+    invoice_risk: pl.DataFrame | None = None,
+    horizon_days: int = 30,
+    for_date: dt.date | None = None,
+    force: bool = False,
+    on_progress: ProgressFn | None = None,
+) -> PlanResult:
     """Plan every reminder, thank-you and hand-over from ``as_of`` for ``horizon_days`` local days.
 
     Args:
@@ -72,13 +89,17 @@ def plan(data: CleanData, segments: pl.DataFrame, *, as_of: dt.date, policy: Pol
     errors = [f for f in lint_policy(policy) if f.severity == "error"]
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(f"policy: {errors[0].path}: {errors[0].message}{more}",
-                          hint="run `billcx policy check` on the policy file")
+        raise ConfigError(
+            f"policy: {errors[0].path}: {errors[0].message}{more}",
+            hint="run `billcx policy check` on the policy file",
+        )
     if horizon_days < 1:
         raise UsageError(f"--horizon: must be at least 1 day, found {horizon_days}")
     if for_date is not None and for_date < as_of:
         raise UsageError(f"--for-date {for_date} is before --as-of {as_of}")
-    window_end = for_date + dt.timedelta(days=1) if for_date is not None else as_of + dt.timedelta(days=horizon_days)
+    window_end = (
+        for_date + dt.timedelta(days=1) if for_date is not None else as_of + dt.timedelta(days=horizon_days)
+    )
     step = _progress(on_progress)
 
     warnings: list[str] = []
@@ -96,30 +117,51 @@ def plan(data: CleanData, segments: pl.DataFrame, *, as_of: dt.date, policy: Pol
     risk = invoice_risk.select("invoice_id", "late_probability") if invoice_risk is not None else None
     inv, skipped_inv = invoices_with_ladders(balances, cust, risk, minimums, policy)
     reach = _offset_reach(policy)
-    cals = build_calendars(cust["cal_id"].unique().to_list() + [""],
-                           as_of - dt.timedelta(days=late_days + 2 * reach + 30),
-                           window_end + dt.timedelta(days=policy.caps.max_defer_days + 2 * reach + 60),
-                           weekends=policy.send.weekends, holidays=policy.send.holidays)
+    cals = build_calendars(
+        cust["cal_id"].unique().to_list() + [""],
+        as_of - dt.timedelta(days=late_days + 2 * reach + 30),
+        window_end + dt.timedelta(days=policy.caps.max_defer_days + 2 * reach + 60),
+        weekends=policy.send.weekends,
+        holidays=policy.send.holidays,
+    )
     warnings += list(cals.warnings)
     # Steps missed by more than the catch-up limit are reported for one more month, then forgotten.
-    inst = expand_steps(inv, steps, cals, earliest=as_of - dt.timedelta(days=late_days + 31),
-                        window_end=window_end)
-    pays = payments_local(data, cust, index, as_of=as_of,
-                          since=as_of - dt.timedelta(days=max(policy.send.history_days, late_days + 366)))
-    trig = trigger_instances(pays, balances, cust, steps, policy,
-                             earliest=as_of - dt.timedelta(days=late_days), window_end=window_end)
+    inst = expand_steps(
+        inv, steps, cals, earliest=as_of - dt.timedelta(days=late_days + 31), window_end=window_end
+    )
+    pays = payments_local(
+        data,
+        cust,
+        index,
+        as_of=as_of,
+        since=as_of - dt.timedelta(days=max(policy.send.history_days, late_days + 366)),
+    )
+    trig = trigger_instances(
+        pays,
+        balances,
+        cust,
+        steps,
+        policy,
+        earliest=as_of - dt.timedelta(days=late_days),
+        window_end=window_end,
+    )
     trig = trig.join(cust.select("customer_id", "cal_id"), on="customer_id", how="left").with_columns(
-        pl.col("cal_id").fill_null(""))
+        pl.col("cal_id").fill_null("")
+    )
     inst = pl.concat([inst.with_columns(trigger=pl.lit(False)), trig], how="diagonal_relaxed")
     step("ladders")
 
     sent_log = sent_local(sent, cust, index, as_of=as_of)
     inst = with_holds(inst, balances, holds, index, as_of=as_of)
-    planned, skipped_timing = resolve_timing(inst, sent_log, as_of=as_of, window_end=window_end,
-                                             catch_up=policy.catch_up)
+    planned, skipped_timing = resolve_timing(
+        inst, sent_log, as_of=as_of, window_end=window_end, catch_up=policy.catch_up
+    )
     planned = next_sendable(planned, cals, date="send_date", cal="cal_id", out="date", reasons_out="_moves")
-    planned = planned.filter(pl.col("date").is_not_null(), pl.col("date") < window_end).with_columns(
-        reasons=pl.concat_list("reasons", "_moves")).drop("_moves")
+    planned = (
+        planned.filter(pl.col("date").is_not_null(), pl.col("date") < window_end)
+        .with_columns(reasons=pl.concat_list("reasons", "_moves"))
+        .drop("_moves")
+    )
     shares = {name: lad.holdout_share for name, lad in policy.ladders.items()}
     shares |= {t.name: t.holdout_share for t in policy.triggers}
     planned = planned.join(cust.select("customer_id", "cid"), on="customer_id", how="left")
@@ -127,49 +169,91 @@ def plan(data: CleanData, segments: pl.DataFrame, *, as_of: dt.date, policy: Pol
     step("timing")
 
     msgs = merge_messages(planned).with_row_index("msg_id").with_columns(pl.col("msg_id").cast(pl.Int64))
-    msgs = msgs.join(cust.select("customer_id", "cid", "preferred_channel", "do_not_contact", "treatment",
-                                 "country", "tz", "tz_reason", "cal_id"),
-                     on="customer_id", how="left", maintain_order="left")
+    msgs = msgs.join(
+        cust.select(
+            "customer_id",
+            "cid",
+            "preferred_channel",
+            "do_not_contact",
+            "treatment",
+            "country",
+            "tz",
+            "tz_reason",
+            "cal_id",
+        ),
+        on="customer_id",
+        how="left",
+        maintain_order="left",
+    )
     step("merge")
 
     dnc = msgs.filter(pl.col("do_not_contact").fill_null(False))
     msgs = msgs.filter(~pl.col("do_not_contact").fill_null(False))
-    contact = contactability(cust.join(msgs.select("customer_id").unique(), on="customer_id", how="semi"),
-                             ins.events, as_of=as_of, bounce_limit=policy.channels.bounce_limit)
+    contact = contactability(
+        cust.join(msgs.select("customer_id").unique(), on="customer_id", how="semi"),
+        ins.events,
+        as_of=as_of,
+        bounce_limit=policy.channels.bounce_limit,
+    )
     msgs, no_channel = choose_channels(msgs, contact)
     step("channels")
 
     capped_in = msgs.filter(pl.col("family") != "task").with_columns(
-        prio=(pl.col("family") == "courtesy").cast(pl.Int64) * 100 + (20 - pl.col("strength")))
-    sent_days = (sent_log.filter(pl.col("channel").fill_null("") != "task").select("customer_id", date="sent_date")
-                 if sent_log is not None else pl.DataFrame(schema={"customer_id": pl.Int64, "date": pl.Date}))
+        prio=(pl.col("family") == "courtesy").cast(pl.Int64) * 100 + (20 - pl.col("strength"))
+    )
+    sent_days = (
+        sent_log.filter(pl.col("channel").fill_null("") != "task").select("customer_id", date="sent_date")
+        if sent_log is not None
+        else pl.DataFrame(schema={"customer_id": pl.Int64, "date": pl.Date})
+    )
     accepted, capped = apply_caps(capped_in, sent_days, cals, policy.caps, window_end=window_end)
-    msgs = (msgs.join(accepted.rename({"date": "_cap_date"}), on="msg_id", how="left")
-            .filter((pl.col("family") == "task") | pl.col("_cap_date").is_not_null())
-            .with_columns(date=pl.coalesce("_cap_date", "date"),
-                          reasons=pl.concat_list("reasons", "cap_reason").list.drop_nulls())
-            .drop("_cap_date", "cap_reason"))
+    msgs = (
+        msgs.join(accepted.rename({"date": "_cap_date"}), on="msg_id", how="left")
+        .filter((pl.col("family") == "task") | pl.col("_cap_date").is_not_null())
+        .with_columns(
+            date=pl.coalesce("_cap_date", "date"),
+            reasons=pl.concat_list("reasons", "cap_reason").list.drop_nulls(),
+        )
+        .drop("_cap_date", "cap_reason")
+    )
     step("caps")
 
     msgs = build_offers(msgs, money)
     hist_cust, hist_seg = payment_histograms(pays, cust, as_of=as_of, history_days=policy.send.history_days)
-    minutes = send_minutes(msgs.select("msg_id", "customer_id", "cid", "treatment", "country", "date", "family",
-                                       timezone="tz"), hist_cust, hist_seg, policy, id_col="cid")
+    minutes = send_minutes(
+        msgs.select("msg_id", "customer_id", "cid", "treatment", "country", "date", "family", timezone="tz"),
+        hist_cust,
+        hist_seg,
+        policy,
+        id_col="cid",
+    )
     msgs = msgs.join(minutes, on="msg_id", how="left")
     step("send times")
 
     msg_cols = ["customer_id", "invoice_ids", "currency", "ladder", "step", "date"]
     dropped = [
-        dnc.select(msg_cols).with_columns(code=pl.lit("do-not-contact"),
-                                          reason=pl.lit("the customer is marked do_not_contact")),
+        dnc.select(msg_cols).with_columns(
+            code=pl.lit("do-not-contact"), reason=pl.lit("the customer is marked do_not_contact")
+        ),
         no_channel.select(*msg_cols, "code", "reason"),
         capped.join(capped_in.select("msg_id", *msg_cols), on="msg_id", how="inner").select(
-            *msg_cols, "code", "reason"),
+            *msg_cols, "code", "reason"
+        ),
     ]
     result = assemble.finish(
-        msgs, skipped_steps=[skipped_inv, skipped_timing], skipped_msgs=dropped, index=index, policy=policy,
-        as_of=as_of, window_end=window_end, for_date=for_date, open_invoices=balances.height,
-        unsegmented=unsegmented(balances, cust), stale=stale is not None, warnings=warnings)
+        msgs,
+        skipped_steps=[skipped_inv, skipped_timing],
+        skipped_msgs=dropped,
+        index=index,
+        policy=policy,
+        as_of=as_of,
+        window_end=window_end,
+        for_date=for_date,
+        open_invoices=balances.height,
+        unsegmented=unsegmented(balances, cust),
+        stale=stale is not None,
+        warnings=warnings,
+    )
     step("schedule")
     return result
 

@@ -21,21 +21,38 @@ from typing import Literal
 from billcx.config import from_mapping, read_toml
 from billcx.errors import ConfigError
 
-MessageKind = Literal["pre_due", "due", "overdue", "final_notice", "payment_plan_offer", "extension_offer",
-                      "failed_payment", "thank_you", "feedback"]
+MessageKind = Literal[
+    "pre_due",
+    "due",
+    "overdue",
+    "final_notice",
+    "payment_plan_offer",
+    "extension_offer",
+    "failed_payment",
+    "thank_you",
+    "feedback",
+]
 ChannelName = Literal["email", "sms", "letter", "push"]
 Tone = Literal["friendly", "neutral", "firm"]
 Unit = Literal["days", "business_days"]
 Anchor = Literal["due", "issue", "previous"]
-Treatment = Literal["reliable", "valued_slipping", "chronic_late", "new", "dormant", "credit_or_no_balance",
-                    "standard"]
+Treatment = Literal[
+    "reliable", "valued_slipping", "chronic_late", "new", "dormant", "credit_or_no_balance", "standard"
+]
 Tier = Literal["high", "medium", "low"]
 
 # When several steps fall on one customer's day they merge; the strongest sets kind, tone and
 # template.  Fixed here (not configurable) so "strongest" means the same in every policy.
 KIND_STRENGTH: dict[str, int] = {
-    "feedback": 0, "thank_you": 1, "pre_due": 2, "due": 3, "extension_offer": 4, "payment_plan_offer": 5,
-    "overdue": 6, "failed_payment": 7, "final_notice": 8,
+    "feedback": 0,
+    "thank_you": 1,
+    "pre_due": 2,
+    "due": 3,
+    "extension_offer": 4,
+    "payment_plan_offer": 5,
+    "overdue": 6,
+    "failed_payment": 7,
+    "final_notice": 8,
 }
 # Courtesy messages never merge into (or out of) collection messages: a thank-you must not carry
 # another invoice's overdue notice.
@@ -43,10 +60,10 @@ COURTESY_KINDS = frozenset({"thank_you", "feedback"})
 
 # Quiet-hours presets: [start, end) in the customer's local time.
 QUIET_PRESETS: dict[str, tuple[str, str]] = {
-    "us_tcpa": ("08:00", "21:00"),   # US TCPA calling / texting hours
-    "strict": ("09:00", "20:00"),    # conservative reading of Reg F "convenient time"
+    "us_tcpa": ("08:00", "21:00"),  # US TCPA calling / texting hours
+    "strict": ("09:00", "20:00"),  # conservative reading of Reg F "convenient time"
     "business": ("09:00", "18:00"),  # office hours
-    "none": ("00:00", "24:00"),      # no restriction
+    "none": ("00:00", "24:00"),  # no restriction
 }
 
 

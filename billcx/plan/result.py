@@ -60,7 +60,9 @@ class PlanSummary:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (dates as ISO text)."""
         data = asdict(self)
-        data["by_day"] = [{"date": d.isoformat(), "channel": c, "kind": k, "count": n} for d, c, k, n in self.by_day]
+        data["by_day"] = [
+            {"date": d.isoformat(), "channel": c, "kind": k, "count": n} for d, c, k, n in self.by_day
+        ]
         data["skipped_by_code"] = dict(self.skipped_by_code)
         data["warnings"] = list(self.warnings)
         for key in ("as_of", "window_start", "window_end", "for_date"):
@@ -104,7 +106,10 @@ def write_plan(result: PlanResult, out_dir: str | Path, *, fmt: Format = Format.
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
-    for frame, name, table in ((result.schedule, SCHEDULE_FILE, SCHEDULE), (result.skipped, SKIPPED_FILE, SKIPPED)):
+    for frame, name, table in (
+        (result.schedule, SCHEDULE_FILE, SCHEDULE),
+        (result.skipped, SKIPPED_FILE, SKIPPED),
+    ):
         paths.append(write_table(frame, out / name, fmt=Format.PARQUET, table=table))
         if fmt is not Format.PARQUET:
             paths.append(write_table(frame, out / name, fmt=fmt, table=table))

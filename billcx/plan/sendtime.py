@@ -11,10 +11,10 @@ toward ``default_hour`` with weight ``segment_prior``:
 
     p_segment(w, h) = (m_segment(w, h) + segment_prior * [h == default_hour]) / (m_segment(w) + segment_prior)
 
-So a customer needs a few payments at an hour before their own habit beats the segment's.  Ties go
-to the hour closest to ``default_hour``, then the earlier one.  With no history at all the hour is
-``default_hour``.  The one-hour slot is then clamped into the customer's quiet-hours window
-(``moved:quiet-hours``) and the minute spread by a stable hash of the customer id.
+So a customer needs a few payments at an hour before their own habit beats the segment's.  Ties
+(within a millionth) go to the hour closest to ``default_hour``, then the earlier one.  With no
+history at all the hour is ``default_hour``.  The one-hour slot is then clamped into the customer's
+quiet-hours window (``moved:quiet-hours``) and the minute spread by a stable hash of the customer id.
 """
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ from billcx.plan.policy import Policy, parse_hhmm
 _DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
-def payment_histograms(payments_local: pl.DataFrame, customers: pl.DataFrame, *, as_of: dt.date,
-                       history_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def payment_histograms(
+    payments_local: pl.DataFrame, customers: pl.DataFrame, *, as_of: dt.date, history_days: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Weekday x hour counts of succeeded payments per customer and per treatment segment.
 
     Args:
-        payments_local: payments with ``customer_id, status, local_dt`` (naive local datetime).
+        payments_local: payments with ``customer_id`` (the plan's integer code), ``status, local_dt``
+            (naive local datetime).
         customers: ``customer_id, treatment``.
         as_of: the as-of date.
         history_days: payments older than this are ignored.
@@ -44,33 +46,55 @@ def payment_histograms(payments_local: pl.DataFrame, customers: pl.DataFrame, *,
         0 for Monday.
     """
     since = as_of - dt.timedelta(days=history_days)
-    cust = (payments_local.filter(pl.col("status") == "succeeded", pl.col("local_dt").dt.date() > since)
-            .select("customer_id", wd=pl.col("local_dt").dt.weekday().cast(pl.Int64) - 1,
-                    hour=pl.col("local_dt").dt.hour().cast(pl.Int64))
-            .group_by("customer_id", "wd", "hour").agg(n=pl.len().cast(pl.Int64)))
-    seg = (cust.join(customers.select("customer_id", "treatment"), on="customer_id", how="inner")
-           .group_by("treatment", "wd", "hour").agg(m=pl.col("n").sum()))
+    # One integer slot per customer, weekday and hour: a single-key group-by.
+    slots = (
+        payments_local.filter(pl.col("status") == "succeeded", pl.col("local_dt").dt.date() > since)
+        .select(
+            _slot=pl.col("customer_id").cast(pl.Int64) * 168
+            + (pl.col("local_dt").dt.weekday().cast(pl.Int64) - 1) * 24
+            + pl.col("local_dt").dt.hour().cast(pl.Int64)
+        )
+        .group_by("_slot")
+        .agg(n=pl.len().cast(pl.Int64))
+    )
+    cust = slots.select(
+        customer_id=pl.col("_slot") // 168, wd=(pl.col("_slot") % 168) // 24, hour=pl.col("_slot") % 24, n="n"
+    )
+    seg = (
+        cust.join(customers.select("customer_id", "treatment"), on="customer_id", how="inner")
+        .group_by("treatment", "wd", "hour")
+        .agg(m=pl.col("n").sum())
+    )
     return cust, seg
 
 
 def _segment_scores(seg: pl.DataFrame, treatments: list[str], policy: Policy) -> pl.DataFrame:
     h0, s0 = policy.send.default_hour, policy.send.segment_prior
-    grid = (pl.DataFrame({"treatment": sorted(set(treatments))}, schema={"treatment": pl.String})
-            .join(pl.DataFrame({"wd": list(range(7))}, schema={"wd": pl.Int64}), how="cross")
-            .join(pl.DataFrame({"hour": list(range(24))}, schema={"hour": pl.Int64}), how="cross")
-            .join(seg, on=["treatment", "wd", "hour"], how="left").with_columns(pl.col("m").fill_null(0)))
+    grid = (
+        pl.DataFrame({"treatment": sorted(set(treatments))}, schema={"treatment": pl.String})
+        .join(pl.DataFrame({"wd": list(range(7))}, schema={"wd": pl.Int64}), how="cross")
+        .join(pl.DataFrame({"hour": list(range(24))}, schema={"hour": pl.Int64}), how="cross")
+        .join(seg, on=["treatment", "wd", "hour"], how="left")
+        .with_columns(pl.col("m").fill_null(0))
+    )
     return grid.with_columns(
         p=(pl.col("m") + s0 * (pl.col("hour") == h0).cast(pl.Float64))
-        / (pl.col("m").sum().over("treatment", "wd") + s0))
+        / (pl.col("m").sum().over("treatment", "wd") + s0)
+    )
 
 
-def _argmax(frame: pl.DataFrame, keys: list[str], score: str, default_hour: int) -> pl.DataFrame:
-    return (frame.with_columns(_dist=(pl.col("hour") - default_hour).abs())
-            .sort([*keys, score, "_dist", "hour"], descending=[*([False] * len(keys)), True, False, False])
-            .group_by(keys, maintain_order=True).first().drop("_dist"))
+def _best(frame: pl.DataFrame, keys: list[str], score: str, default_hour: int) -> pl.DataFrame:
+    """The row with the highest score per group; ties (within a millionth) go to the hour closest to
+    ``default_hour``, then the earlier hour."""
+    tie = (pl.col("hour") - default_hour).abs() * 24 + pl.col("hour")  # 0 .. 575, smaller wins
+    key = (pl.col(score) * 1_000_000).round().cast(pl.Int64) * 1024 - tie
+    out = frame.with_columns(_key=key)
+    return out.filter(pl.col("_key") == pl.col("_key").max().over(keys)).drop("_key")
 
 
-def preferred_hours(need: pl.DataFrame, cust: pl.DataFrame, seg: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+def preferred_hours(
+    need: pl.DataFrame, cust: pl.DataFrame, seg: pl.DataFrame, policy: Policy
+) -> pl.DataFrame:
     """The preferred local hour for each ``(customer_id, treatment, wd)`` in ``need``.
 
     Returns:
@@ -79,43 +103,78 @@ def preferred_hours(need: pl.DataFrame, cust: pl.DataFrame, seg: pl.DataFrame, p
         ``customer``, ``segment`` or ``default``.
     """
     h0, k = policy.send.default_hour, policy.send.customer_prior
-    scores = _segment_scores(seg, need["treatment"].to_list(), policy)
-    seg_best = _argmax(scores.with_columns(m_wd=pl.col("m").sum().over("treatment", "wd")),
-                       ["treatment", "wd"], "p", h0).select("treatment", "wd", "hour", "m_wd", score=pl.col("p") * k)
-    base = need.join(seg_best, on=["treatment", "wd"], how="left").with_columns(
-        n=pl.lit(0, dtype=pl.Int64), n_wd=pl.lit(0, dtype=pl.Int64))
+    treatments = sorted(set(need["treatment"].to_list()))
+    code = {t: i for i, t in enumerate(treatments)}
+    scores = _segment_scores(seg, treatments, policy).with_columns(
+        _t=pl.col("treatment").replace_strict(code, return_dtype=pl.Int64)
+    )
+    seg_best = _best(
+        scores.with_columns(m_wd=pl.col("m").sum().over("treatment", "wd")), ["treatment", "wd"], "p", h0
+    ).select("_t", "wd", "hour", "m_wd", score=pl.col("p") * k)
+    need = need.select(
+        "customer_id", "wd", _t=pl.col("treatment").replace_strict(code, return_dtype=pl.Int64)
+    )
+    base = need.join(seg_best, on=["_t", "wd"], how="left").with_columns(
+        n=pl.lit(0, dtype=pl.Int64), n_wd=pl.lit(0, dtype=pl.Int64)
+    )
     habit = cust.group_by("customer_id", "hour").agg(n=pl.col("n").sum())
-    own = (need.join(habit, on="customer_id", how="inner")
-           .join(cust.select("customer_id", "wd", "hour", n_wd=pl.col("n")), on=["customer_id", "wd", "hour"],
-                 how="left")
-           .with_columns(pl.col("n_wd").fill_null(0))
-           .join(scores.select("treatment", "wd", "hour", "p"), on=["treatment", "wd", "hour"], how="left")
-           .with_columns(m_wd=pl.lit(1, dtype=pl.Int64))
-           .with_columns(score=pl.col("n_wd") + pl.col("n") + k * pl.col("p")))
-    cols = ["customer_id", "treatment", "wd", "hour", "score", "n", "n_wd", "m_wd"]
-    best = _argmax(pl.concat([base.select(cols), own.select(cols)], how="vertical_relaxed"),
-                   ["customer_id", "wd"], "score", h0)
+    own = (
+        need.join(habit, on="customer_id", how="inner")
+        .join(
+            cust.select("customer_id", "wd", "hour", n_wd=pl.col("n")),
+            on=["customer_id", "wd", "hour"],
+            how="left",
+        )
+        .with_columns(pl.col("n_wd").fill_null(0))
+        .join(scores.select("_t", "wd", "hour", "p"), on=["_t", "wd", "hour"], how="left")
+        .with_columns(m_wd=pl.lit(1, dtype=pl.Int64), score=pl.col("n_wd") + pl.col("n") + k * pl.col("p"))
+    )
+    cols = ["customer_id", "wd", "hour", "score", "n", "n_wd", "m_wd"]
+    best = _best(
+        pl.concat([base.select(cols), own.select(cols)], how="vertical_relaxed"),
+        ["customer_id", "wd"],
+        "score",
+        h0,
+    )
     history = cust.group_by("customer_id").agg(n_hist=pl.col("n").sum())
     return best.join(history, on="customer_id", how="left").select(
-        "customer_id", "wd", "hour", "n", "n_wd", pl.col("n_hist").fill_null(0),
-        source=pl.when(pl.col("n") > 0).then(pl.lit("customer"))
-        .when(pl.col("m_wd") > 0).then(pl.lit("segment")).otherwise(pl.lit("default")))
+        "customer_id",
+        "wd",
+        "hour",
+        "n",
+        "n_wd",
+        pl.col("n_hist").fill_null(0),
+        source=pl.when(pl.col("n") > 0)
+        .then(pl.lit("customer"))
+        .when(pl.col("m_wd") > 0)
+        .then(pl.lit("segment"))
+        .otherwise(pl.lit("default")),
+    )
+
 
 def quiet_window(policy: Policy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """Expressions (start minute, end minute, preset name) of the quiet-hours window per ``country``."""
     qh = policy.quiet_hours
     names = {c.upper(): p for c, p in qh.by_country.items()}
-    preset = pl.col("country").fill_null("").str.to_uppercase().replace_strict(
-        names, default=qh.default, return_dtype=pl.String)
+    preset = (
+        pl.col("country")
+        .fill_null("")
+        .str.to_uppercase()
+        .replace_strict(names, default=qh.default, return_dtype=pl.String)
+    )
     known = sorted(qh.known())
     starts = {n: parse_hhmm(qh.window(n)[0]) for n in known}
     ends = {n: parse_hhmm(qh.window(n)[1]) for n in known}
-    return (preset.replace_strict(starts, return_dtype=pl.Int64), preset.replace_strict(ends, return_dtype=pl.Int64),
-            preset)
+    return (
+        preset.replace_strict(starts, return_dtype=pl.Int64),
+        preset.replace_strict(ends, return_dtype=pl.Int64),
+        preset,
+    )
 
 
-def send_minutes(msgs: pl.DataFrame, cust: pl.DataFrame, seg: pl.DataFrame, policy: Policy, *,
-                 id_col: str = "customer_id") -> pl.DataFrame:
+def send_minutes(
+    msgs: pl.DataFrame, cust: pl.DataFrame, seg: pl.DataFrame, policy: Policy, *, id_col: str = "customer_id"
+) -> pl.DataFrame:
     """Local minute of day for each message, with reasons.
 
     Args:
@@ -136,7 +195,8 @@ def send_minutes(msgs: pl.DataFrame, cust: pl.DataFrame, seg: pl.DataFrame, poli
     if spread:
         people = msgs.select("customer_id", _id=pl.col(id_col)).unique("customer_id")
         people = people.with_columns(
-            _jit=(stable_hash_series(people["_id"], salt="billcx-send-minute") % spread).cast(pl.Int64)).drop("_id")
+            _jit=(stable_hash_series(people["_id"], salt="billcx-send-minute") % spread).cast(pl.Int64)
+        ).drop("_id")
         msgs = msgs.join(people, on="customer_id", how="left", maintain_order="left")
     else:
         msgs = msgs.with_columns(_jit=pl.lit(0, dtype=pl.Int64))
@@ -144,29 +204,67 @@ def send_minutes(msgs: pl.DataFrame, cust: pl.DataFrame, seg: pl.DataFrame, poli
     out = out.with_columns(_s=start, _e=end, _preset=preset)
     slot = pl.min_horizontal(pl.max_horizontal(pl.col("hour") * 60, pl.col("_s")), pl.col("_e") - 60)
     out = out.with_columns(_slot=slot).with_columns(
-        minute=pl.when(pl.col("family") == "task").then(pl.lit(policy.send.task_hour * 60, dtype=pl.Int64))
-        .otherwise(pl.col("_slot") + pl.col("_jit")))
+        minute=pl.when(pl.col("family") == "task")
+        .then(pl.lit(policy.send.task_hour * 60, dtype=pl.Int64))
+        .otherwise(pl.col("_slot") + pl.col("_jit"))
+    )
     hhmm = _hhmm(pl.col("minute"))
     window = pl.format("{}-{}", _hhmm(pl.col("_s")), _hhmm(pl.col("_e")))
     day = pl.col("wd").replace_strict(dict(enumerate(_DAYS)), return_dtype=pl.String)
-    thin = (pl.when(pl.col("n_hist") == 0).then(pl.lit("no payment history"))
-            .otherwise(pl.format("{} payment(s) on record, too few to learn from", pl.col("n_hist"))))
-    learned = (pl.when(pl.col("source") == "customer")
-               .then(pl.format("sendtime:customer: {} of the customer's payments were made around {}:00 "
-                               "({} of them on {})", pl.col("n"), pl.col("hour"), pl.col("n_wd"), day))
-               .when(pl.col("source") == "segment")
-               .then(pl.format("sendtime:segment: {}; hour {}:00 from the {} segment's payments on {}", thin,
-                               pl.col("hour"), pl.col("treatment"), day))
-               .otherwise(pl.format("sendtime:default: {} and none in the customer's segment on {}; default "
-                                    "hour {}:00", thin, day, pl.col("hour"))))
-    quiet = (pl.when(pl.col("_slot") != pl.col("hour") * 60)
-             .then(pl.format("moved:quiet-hours: preferred {}:00 is outside {} quiet-hours window {} ({}); sent at {}",
-                             pl.col("hour"), pl.col("_preset"), window, pl.col("timezone"), hhmm)))
-    reasons = pl.when(pl.col("family") == "task").then(pl.lit([], dtype=pl.List(pl.String))).otherwise(
-        pl.concat_list(learned, quiet).list.drop_nulls())
+    thin = (
+        pl.when(pl.col("n_hist") == 0)
+        .then(pl.lit("no payment history"))
+        .otherwise(pl.format("{} payment(s) on record, too few to learn from", pl.col("n_hist")))
+    )
+    learned = (
+        pl.when(pl.col("source") == "customer")
+        .then(
+            pl.format(
+                "sendtime:customer: {} of the customer's payments were made around {}:00 ({} of them on {})",
+                pl.col("n"),
+                pl.col("hour"),
+                pl.col("n_wd"),
+                day,
+            )
+        )
+        .when(pl.col("source") == "segment")
+        .then(
+            pl.format(
+                "sendtime:segment: {}; hour {}:00 from the {} segment's payments on {}",
+                thin,
+                pl.col("hour"),
+                pl.col("treatment"),
+                day,
+            )
+        )
+        .otherwise(
+            pl.format(
+                "sendtime:default: {} and none in the customer's segment on {}; default hour {}:00",
+                thin,
+                day,
+                pl.col("hour"),
+            )
+        )
+    )
+    quiet = pl.when(pl.col("_slot") != pl.col("hour") * 60).then(
+        pl.format(
+            "moved:quiet-hours: preferred {}:00 is outside {} quiet-hours window {} ({}); sent at {}",
+            pl.col("hour"),
+            pl.col("_preset"),
+            window,
+            pl.col("timezone"),
+            hhmm,
+        )
+    )
+    reasons = (
+        pl.when(pl.col("family") == "task")
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(pl.concat_list(learned, quiet).list.drop_nulls())
+    )
     return out.select("msg_id", "minute", time_reasons=reasons)
 
 
 def _hhmm(minutes: pl.Expr) -> pl.Expr:
-    return pl.format("{}:{}", (minutes // 60).cast(pl.String).str.zfill(2),
-                     (minutes % 60).cast(pl.String).str.zfill(2))
+    return pl.format(
+        "{}:{}", (minutes // 60).cast(pl.String).str.zfill(2), (minutes % 60).cast(pl.String).str.zfill(2)
+    )

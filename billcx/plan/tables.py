@@ -23,8 +23,12 @@ SKIPPED = Table(
         Column("ladder", Kind.TEXT, "Ladder or trigger, empty when none was chosen."),
         Column("step", Kind.TEXT, "Step, empty when the whole invoice was skipped."),
         Column("date", Kind.DATE, "Local date the step was planned for, empty when none."),
-        Column("code", Kind.TEXT, "Reason code (do-not-contact, no-channel, held, capped:frequency ...).",
-               nullable=False),
+        Column(
+            "code",
+            Kind.TEXT,
+            "Reason code (do-not-contact, no-channel, held, capped:frequency ...).",
+            nullable=False,
+        ),
         Column("reason", Kind.TEXT, "The reason in words.", nullable=False),
     ),
 )
@@ -35,8 +39,13 @@ HOLDS = Table(
     columns=(
         Column("invoice_id", Kind.ID, "Invoice on hold (or empty when customer_id is given)."),
         Column("customer_id", Kind.ID, "Customer on hold (all invoices), or empty."),
-        Column("until", Kind.DATE, "No reminders before this date (reminders resume on it).", required=True,
-               nullable=False),
+        Column(
+            "until",
+            Kind.DATE,
+            "No reminders before this date (reminders resume on it).",
+            required=True,
+            nullable=False,
+        ),
         Column("reason", Kind.TEXT, "Why (promise to pay, dispute, bereavement ...).", default=""),
     ),
 )
@@ -46,11 +55,17 @@ SENT = Table(
     description="Optional sent log: what a sender confirmed (schedule rows plus sent_at).",
     columns=(
         Column("customer_id", Kind.ID, "Customer.", required=True, nullable=False),
-        Column("invoice_ids", Kind.LIST, "Invoices the message covered (';' separated in CSV).",
-               required=True),
+        Column(
+            "invoice_ids", Kind.LIST, "Invoices the message covered (';' separated in CSV).", required=True
+        ),
         Column("step", Kind.TEXT, "Step (or trigger) name from the schedule.", required=True, nullable=False),
-        Column("sent_at", Kind.INSTANT, "When it was sent (ISO 8601; no offset means UTC).", required=True,
-               nullable=False),
+        Column(
+            "sent_at",
+            Kind.INSTANT,
+            "When it was sent (ISO 8601; no offset means UTC).",
+            required=True,
+            nullable=False,
+        ),
         Column("ladder", Kind.TEXT, "Ladder from the schedule; empty matches any ladder."),
         Column("message_key", Kind.ID, "Key from the schedule."),
         Column("channel", Kind.TEXT, "Channel it went by; task rows are not messages and do not count."),
@@ -77,12 +92,16 @@ def read_control_csv(path: Path, table: Table) -> pl.DataFrame:
     raw = raw.rename(rename)
     missing = [c for c in table.required if c not in raw.columns]
     if missing:
-        raise InputError(f"{path}: missing column {', '.join(missing)} of the {table.name} file",
-                         hint=f"columns: {', '.join(table.names)}")
+        raise InputError(
+            f"{path}: missing column {', '.join(missing)} of the {table.name} file",
+            hint=f"columns: {', '.join(table.names)}",
+        )
     keep = [c for c in table.names if c in raw.columns]
-    return raw.select(keep).with_columns(
-        [pl.col(c).str.strip_chars().replace("", None) for c in keep]
-    ).with_row_index("_line", offset=2)
+    return (
+        raw.select(keep)
+        .with_columns([pl.col(c).str.strip_chars().replace("", None) for c in keep])
+        .with_row_index("_line", offset=2)
+    )
 
 
 def bad_value(path: Path, frame: pl.DataFrame, mask: pl.Expr, column: str, expected: str) -> None:
@@ -91,5 +110,7 @@ def bad_value(path: Path, frame: pl.DataFrame, mask: pl.Expr, column: str, expec
     if hit.height:
         line = hit["_line"][0]
         value = hit[column][0] if column in hit.columns else None
-        raise InputError(f"{path}:{line}, column {column}: expected {expected}, found {value!r}",
-                         hint="fix the line and rerun; nothing was written")
+        raise InputError(
+            f"{path}:{line}, column {column}: expected {expected}, found {value!r}",
+            hint="fix the line and rerun; nothing was written",
+        )

@@ -15,7 +15,7 @@ DST rule (see ``SendTime.dst_gap`` / ``dst_fold``):
 from __future__ import annotations
 
 import zoneinfo
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -52,14 +52,22 @@ def local_datetime(frame: pl.DataFrame, *, instant: str, tz: str, out: str) -> p
     """Add ``out``: the UTC instant ``frame[instant]`` as a naive local datetime in ``frame[tz]``."""
     if frame.is_empty():
         return frame.with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias(out))
-    pieces = [part.with_columns(pl.col(instant).dt.convert_time_zone(zone).dt.replace_time_zone(None).alias(out))
-              for zone, part in _by_zone(frame, tz)]
+    pieces = [
+        part.with_columns(pl.col(instant).dt.convert_time_zone(zone).dt.replace_time_zone(None).alias(out))
+        for zone, part in _by_zone(frame, tz)
+    ]
     return pl.concat(pieces).sort("_tz_row").drop("_tz_row")
 
 
-def localize(frame: pl.DataFrame, *, date: str, minute: str, tz: str,
-             gap: Literal["shift", "transition"] = "shift",
-             fold: Literal["earliest", "latest"] = "earliest") -> pl.DataFrame:
+def localize(
+    frame: pl.DataFrame,
+    *,
+    date: str,
+    minute: str,
+    tz: str,
+    gap: Literal["shift", "transition"] = "shift",
+    fold: Literal["earliest", "latest"] = "earliest",
+) -> pl.DataFrame:
     """Turn a local date and minute of day into instants, applying the DST rule.
 
     Args:
@@ -74,7 +82,11 @@ def localize(frame: pl.DataFrame, *, date: str, minute: str, tz: str,
         ``frame`` with ``send_at_utc`` (Datetime UTC), ``send_at_local`` (ISO 8601 text with the
         offset) and ``dst_reason`` (a reason string or null), in the original row order.
     """
-    out_schema = {"send_at_utc": UTC_INSTANT, "send_at_local": pl.String, "dst_reason": pl.String}
+    out_schema: dict[str, Any] = {
+        "send_at_utc": UTC_INSTANT,
+        "send_at_local": pl.String,
+        "dst_reason": pl.String,
+    }
     if frame.is_empty():
         return frame.with_columns([pl.lit(None, dtype=d).alias(n) for n, d in out_schema.items()])
     pieces = []
@@ -83,37 +95,59 @@ def localize(frame: pl.DataFrame, *, date: str, minute: str, tz: str,
         first = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
         last = naive.dt.replace_time_zone(zone, ambiguous="latest", non_existent="null")
         # Read a nonexistent time with the offset before the jump (zoneinfo's fold=0 semantics).
-        shifted = (naive - _LOOKBACK).dt.replace_time_zone(zone, ambiguous="earliest",
-                                                          non_existent="null") + _LOOKBACK
+        shifted = (naive - _LOOKBACK).dt.replace_time_zone(
+            zone, ambiguous="earliest", non_existent="null"
+        ) + _LOOKBACK
         if gap == "shift":
             gap_instant = shifted
         else:
             # First valid wall time after the jump: transitions happen on a whole or half hour, so try
             # the following half hours until one exists.
             base = naive.dt.truncate("30m")
-            gap_instant = pl.coalesce([
-                (base + pl.duration(minutes=30 * k)).dt.replace_time_zone(zone, ambiguous="earliest",
-                                                                          non_existent="null")
-                for k in range(1, 7)])
-        chosen = (pl.when(first.is_null()).then(gap_instant)
-                  .otherwise(first if fold == "earliest" else last))
+            gap_instant = pl.coalesce(
+                [
+                    (base + pl.duration(minutes=30 * k)).dt.replace_time_zone(
+                        zone, ambiguous="earliest", non_existent="null"
+                    )
+                    for k in range(1, 7)
+                ]
+            )
+        chosen = pl.when(first.is_null()).then(gap_instant).otherwise(first if fold == "earliest" else last)
         part = part.with_columns(_aware=chosen, _is_gap=first.is_null(), _is_fold=first != last)
         wall = naive.dt.strftime("%H:%M")
         day = pl.col(date).dt.strftime("%Y-%m-%d")
         reason = (
             pl.when(pl.col("_is_gap"))
-            .then(pl.format(f"dst:gap: {{}} does not exist on {{}} in {zone} (clocks spring forward); "
-                            f"sent at {{}}", wall, day, pl.col("_aware").dt.strftime("%H:%M%:z")))
+            .then(
+                pl.format(
+                    f"dst:gap: {{}} does not exist on {{}} in {zone} (clocks spring forward); sent at {{}}",
+                    wall,
+                    day,
+                    pl.col("_aware").dt.strftime("%H:%M%:z"),
+                )
+            )
             .when(pl.col("_is_fold"))
-            .then(pl.format(f"dst:fold: {{}} occurs twice on {{}} in {zone} (clocks fall back); sent at the "
-                            f"{fold} occurrence ({{}})", wall, day, pl.col("_aware").dt.strftime("%H:%M%:z")))
+            .then(
+                pl.format(
+                    f"dst:fold: {{}} occurs twice on {{}} in {zone} (clocks fall back); sent at the "
+                    f"{fold} occurrence ({{}})",
+                    wall,
+                    day,
+                    pl.col("_aware").dt.strftime("%H:%M%:z"),
+                )
+            )
             .otherwise(None)
         )
-        pieces.append(part.with_columns(
-            send_at_utc=pl.col("_aware").dt.convert_time_zone("UTC"),
-            send_at_local=pl.col("_aware").dt.to_string(LOCAL_FORMAT),
-            dst_reason=reason,
-        ).drop("_aware", "_is_gap", "_is_fold"))
-    return pl.concat(pieces).sort("_tz_row").drop("_tz_row").with_columns(
-        [pl.col(n).cast(d) for n, d in out_schema.items()])
-
+        pieces.append(
+            part.with_columns(
+                send_at_utc=pl.col("_aware").dt.convert_time_zone("UTC"),
+                send_at_local=pl.col("_aware").dt.to_string(LOCAL_FORMAT),
+                dst_reason=reason,
+            ).drop("_aware", "_is_gap", "_is_fold")
+        )
+    return (
+        pl.concat(pieces)
+        .sort("_tz_row")
+        .drop("_tz_row")
+        .with_columns([pl.col(n).cast(d) for n, d in out_schema.items()])
+    )

@@ -20,57 +20,137 @@ AS_OF = dt.date(2025, 7, 1)  # a Tuesday
 def customer(cid: str, **kw: Any) -> dict[str, Any]:
     """A contactable US customer by email (override anything)."""
     row: dict[str, Any] = {
-        "customer_id": cid, "name": f"Name {cid}", "email": f"{cid}@example.com", "phone": None,
-        "country": "US", "region": None, "timezone": "America/New_York", "consent_email": True,
-        "consent_sms": False, "consent_letter": True, "consent_push": False, "do_not_contact": False,
-        "address_line1": None, "postal_code": None, "city": None, "preferred_channel": None, "autopay": False,
+        "customer_id": cid,
+        "name": f"Name {cid}",
+        "email": f"{cid}@example.com",
+        "phone": None,
+        "country": "US",
+        "region": None,
+        "timezone": "America/New_York",
+        "consent_email": True,
+        "consent_sms": False,
+        "consent_letter": True,
+        "consent_push": False,
+        "do_not_contact": False,
+        "address_line1": None,
+        "postal_code": None,
+        "city": None,
+        "preferred_channel": None,
+        "autopay": False,
     }
     row.update(kw)
     return row
 
 
-def invoice(iid: str, cid: str, due: dt.date, amount: int = 10_000, *, currency: str = "USD",
-            issue: dt.date | None = None, **kw: Any) -> dict[str, Any]:
+def invoice(
+    iid: str,
+    cid: str,
+    due: dt.date,
+    amount: int = 10_000,
+    *,
+    currency: str = "USD",
+    issue: dt.date | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
     """An open invoice issued 30 days before it is due."""
     row: dict[str, Any] = {
-        "invoice_id": iid, "customer_id": cid, "issue_date": issue or due - dt.timedelta(days=30),
-        "due_date": due, "amount": amount, "currency": currency, "amount_paid": 0, "paid_date": None,
-        "status": "open", "disputed": False, "hold_until": None, "payment_method": None,
+        "invoice_id": iid,
+        "customer_id": cid,
+        "issue_date": issue or due - dt.timedelta(days=30),
+        "due_date": due,
+        "amount": amount,
+        "currency": currency,
+        "amount_paid": 0,
+        "paid_date": None,
+        "status": "open",
+        "disputed": False,
+        "hold_until": None,
+        "payment_method": None,
     }
     row.update(kw)
     return row
 
 
-def payment(pid: str, cid: str, iid: str | None, at: dt.datetime, amount: int, *, currency: str = "USD",
-            status: str = "succeeded") -> dict[str, Any]:
+def payment(
+    pid: str,
+    cid: str,
+    iid: str | None,
+    at: dt.datetime,
+    amount: int,
+    *,
+    currency: str = "USD",
+    status: str = "succeeded",
+) -> dict[str, Any]:
     """A payment attempt (``at`` in UTC)."""
-    return {"payment_id": pid, "customer_id": cid, "invoice_id": iid, "paid_at": at.replace(tzinfo=UTC),
-            "amount": amount, "currency": currency, "status": status}
+    return {
+        "payment_id": pid,
+        "customer_id": cid,
+        "invoice_id": iid,
+        "paid_at": at.replace(tzinfo=UTC),
+        "amount": amount,
+        "currency": currency,
+        "status": status,
+    }
 
 
-def segment(cid: str, treatment: str = "standard", *, risk: str = "medium", value: str = "medium",
-            late: float | None = None) -> dict[str, Any]:
+def segment(
+    cid: str,
+    treatment: str = "standard",
+    *,
+    risk: str = "medium",
+    value: str = "medium",
+    late: float | None = None,
+) -> dict[str, Any]:
     """A segment row."""
-    return {"customer_id": cid, "rfm_segment": None, "value_tier": value, "risk_tier": risk,
-            "late_probability": late, "treatment": treatment}
+    return {
+        "customer_id": cid,
+        "rfm_segment": None,
+        "value_tier": value,
+        "risk_tier": risk,
+        "late_probability": late,
+        "treatment": treatment,
+    }
 
 
-_CUSTOMER_SCHEMA = {"name": pl.String, "email": pl.String, "phone": pl.String, "region": pl.String,
-                    "address_line1": pl.String, "postal_code": pl.String, "city": pl.String,
-                    "preferred_channel": pl.String, "timezone": pl.String, "country": pl.String}
+_CUSTOMER_SCHEMA = {
+    "name": pl.String,
+    "email": pl.String,
+    "phone": pl.String,
+    "region": pl.String,
+    "address_line1": pl.String,
+    "postal_code": pl.String,
+    "city": pl.String,
+    "preferred_channel": pl.String,
+    "timezone": pl.String,
+    "country": pl.String,
+}
 _INVOICE_SCHEMA = {"paid_date": pl.Date, "hold_until": pl.Date, "payment_method": pl.String}
 
 
-def frames(customers: list[dict[str, Any]], invoices: list[dict[str, Any]],
-           payments: list[dict[str, Any]] | None = None,
-           events: list[dict[str, Any]] | None = None) -> CleanData:
+def frames(
+    customers: list[dict[str, Any]],
+    invoices: list[dict[str, Any]],
+    payments: list[dict[str, Any]] | None = None,
+    events: list[dict[str, Any]] | None = None,
+) -> CleanData:
     """CleanData from row dicts."""
     cust = pl.DataFrame(customers, schema_overrides=_CUSTOMER_SCHEMA)
     inv = pl.DataFrame(invoices, schema_overrides=_INVOICE_SCHEMA)
-    pay = (pl.DataFrame(payments, schema_overrides={"invoice_id": pl.String}) if payments else
-           pl.DataFrame(schema={"payment_id": pl.String, "customer_id": pl.String, "invoice_id": pl.String,
-                                "paid_at": pl.Datetime("us", "UTC"), "amount": pl.Int64, "currency": pl.String,
-                                "status": pl.String}))
+    pay = (
+        pl.DataFrame(payments, schema_overrides={"invoice_id": pl.String})
+        if payments
+        else pl.DataFrame(
+            schema={
+                "payment_id": pl.String,
+                "customer_id": pl.String,
+                "invoice_id": pl.String,
+                "paid_at": pl.Datetime("us", "UTC"),
+                "amount": pl.Int64,
+                "currency": pl.String,
+                "status": pl.String,
+            }
+        )
+    )
     ev = pl.DataFrame(events) if events else None
     return CleanData.from_frames(cust, inv, pay, ev)
 
@@ -86,11 +166,27 @@ BASE_POLICY: dict[str, Any] = {
     "quiet_hours": {"default": "us_tcpa"},
     "caps": {"max_messages": 5, "window_days": 7},
     "rules": [{"ladder": "basic"}],
-    "ladders": {"basic": {"steps": [
-        {"name": "pre_due", "kind": "pre_due", "offset": -3, "channels": ["email", "sms"], "tone": "friendly"},
-        {"name": "overdue_1", "kind": "overdue", "offset": 3, "channels": ["email", "sms"]},
-        {"name": "final", "kind": "final_notice", "offset": 10, "channels": ["email", "letter"], "tone": "firm"},
-    ]}},
+    "ladders": {
+        "basic": {
+            "steps": [
+                {
+                    "name": "pre_due",
+                    "kind": "pre_due",
+                    "offset": -3,
+                    "channels": ["email", "sms"],
+                    "tone": "friendly",
+                },
+                {"name": "overdue_1", "kind": "overdue", "offset": 3, "channels": ["email", "sms"]},
+                {
+                    "name": "final",
+                    "kind": "final_notice",
+                    "offset": 10,
+                    "channels": ["email", "letter"],
+                    "tone": "firm",
+                },
+            ]
+        }
+    },
 }
 
 
@@ -105,8 +201,14 @@ def policy(**changes: Any) -> Policy:
     return policy_from_mapping(data)
 
 
-def run(data: CleanData, segs: list[dict[str, Any]] | pl.DataFrame | None = None, *, pol: Policy | None = None,
-        as_of: dt.date = AS_OF, **kw: Any) -> PlanResult:
+def run(
+    data: CleanData,
+    segs: list[dict[str, Any]] | pl.DataFrame | None = None,
+    *,
+    pol: Policy | None = None,
+    as_of: dt.date = AS_OF,
+    **kw: Any,
+) -> PlanResult:
     """Plan with the test policy by default."""
     seg = segs if isinstance(segs, pl.DataFrame) else segments(segs or [])
     return plan(data, seg, as_of=as_of, policy=pol if pol is not None else policy(), **kw)

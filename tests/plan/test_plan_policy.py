@@ -28,17 +28,23 @@ def test_kinds_match_the_contract() -> None:
 
 def test_unknown_key_names_file_path_and_suggests(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
-    path.write_text('[caps]\nmax_mesages = 3\n')
-    with pytest.raises(ConfigError, match=r"p\.toml: unknown setting 'caps\.max_mesages' \(did you mean "
-                                          r"'max_messages'\?\)"):
+    path.write_text("[caps]\nmax_mesages = 3\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"p\.toml: unknown setting 'caps\.max_mesages' \(did you mean "
+        r"'max_messages'\?\)",
+    ):
         load_policy(path)
 
 
 def test_bad_value_in_a_step_names_the_key_path(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
     path.write_text('[[rules]]\nladder = "a"\n[[ladders.a.steps]]\nname = "x"\nkind = "overdew"\n')
-    with pytest.raises(ConfigError, match=r"'ladders\.a\.steps\[0\]\.kind' must be one of .* found 'overdew' "
-                                          r"\(did you mean 'overdue'\?\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"'ladders\.a\.steps\[0\]\.kind' must be one of .* found 'overdew' "
+        r"\(did you mean 'overdue'\?\)",
+    ):
         load_policy(path)
 
 
@@ -59,13 +65,26 @@ def test_lint_rule_naming_an_unknown_ladder() -> None:
 
 
 def test_lint_step_errors() -> None:
-    ladders = {"basic": {"steps": [
-        {"name": "a", "kind": "overdue", "offset": 2, "anchor": "previous"},
-        {"name": "a", "kind": "overdue", "offset": 5, "channels": []},
-        {"name": "fee", "kind": "overdue", "offset": 6, "late_fee": {"percent": 2.0, "fixed": {"USD": 100}}},
-        {"name": "offer", "kind": "payment_plan_offer", "offset": -3,
-         "offer": {"type": "payment_plan", "instalments": 1}},
-    ]}}
+    ladders = {
+        "basic": {
+            "steps": [
+                {"name": "a", "kind": "overdue", "offset": 2, "anchor": "previous"},
+                {"name": "a", "kind": "overdue", "offset": 5, "channels": []},
+                {
+                    "name": "fee",
+                    "kind": "overdue",
+                    "offset": 6,
+                    "late_fee": {"percent": 2.0, "fixed": {"USD": 100}},
+                },
+                {
+                    "name": "offer",
+                    "kind": "payment_plan_offer",
+                    "offset": -3,
+                    "offer": {"type": "payment_plan", "instalments": 1},
+                },
+            ]
+        }
+    }
     found = _finding_paths(ladders=ladders)
     assert found["ladders.basic.steps[0].anchor"].startswith("error: the first step has no previous step")
     assert found["ladders.basic.steps[1].name"] == "error: step name 'a' is used twice in this ladder"
@@ -75,20 +94,26 @@ def test_lint_step_errors() -> None:
 
 
 def test_lint_settings_errors_and_warnings() -> None:
-    found = _finding_paths(caps={"max_messages": 0},
-                           quiet_hours={"default": "night", "presets": {"night": {"start": "22:00", "end": "22:30"}}},
-                           send={"default_timezone": "Mars/Olympus"},
-                           min_balance={"XYZ": 5},
-                           rules=[{"ladder": "basic"}, {"ladder": "basic", "treatments": ["new"]}])
+    found = _finding_paths(
+        caps={"max_messages": 0},
+        quiet_hours={"default": "night", "presets": {"night": {"start": "22:00", "end": "22:30"}}},
+        send={"default_timezone": "Mars/Olympus"},
+        min_balance={"XYZ": 5},
+        rules=[{"ladder": "basic"}, {"ladder": "basic", "treatments": ["new"]}],
+    )
     assert found["caps.max_messages"] == "error: must be at least 1, found 0"
-    assert found["quiet_hours.presets.night"] == "error: the window 22:00-22:30 must be at least one hour long"
+    assert (
+        found["quiet_hours.presets.night"] == "error: the window 22:00-22:30 must be at least one hour long"
+    )
     assert found["send.default_timezone"] == "error: unknown IANA time zone 'Mars/Olympus'"
     assert found["min_balance.XYZ"] == "error: 'XYZ' is not an ISO 4217 currency code"
     assert found["rules[1]"] == "warning: never used: rules[0] already matches every invoice"
 
 
 def test_lint_holdout_share_must_be_below_one() -> None:
-    found = _finding_paths(ladders={"basic": {"holdout_share": 1.0, "steps": BASE_POLICY["ladders"]["basic"]["steps"]}})
+    found = _finding_paths(
+        ladders={"basic": {"holdout_share": 1.0, "steps": BASE_POLICY["ladders"]["basic"]["steps"]}}
+    )
     assert found["ladders.basic.holdout_share"] == "error: must be at least 0 and below 1, found 1.0"
 
 
