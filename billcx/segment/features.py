@@ -37,6 +37,10 @@ class Feature:
         high: reason text when the value is above the training mean.
         low: reason text when it is below (None: only the high side explains anything).
         eligible: rows for which a reason from this feature is true and meaningful.
+        direction: +1 when higher values are expected to raise the risk, -1 to lower it, 0 no
+            expectation.  A feature whose fitted coefficient contradicts it still counts in the
+            score but is never given as a reason: its words would read backwards ("customer for
+            900 days" as a reason to pay late).
     """
 
     name: str
@@ -44,6 +48,7 @@ class Feature:
     high: pl.Expr
     low: pl.Expr | None
     eligible: pl.Expr
+    direction: int = 0
 
 
 def _n(word: str, count: pl.Expr, plural: str | None = None) -> pl.Expr:
@@ -74,6 +79,7 @@ def features(history: int) -> tuple[Feature, ...]:
             pl.lit("first invoice"),
             None,
             c("first_invoice"),
+            1,
         ),
         Feature(
             "history_length",
@@ -83,6 +89,7 @@ def features(history: int) -> tuple[Feature, ...]:
             .then(pl.format("short payment history ({} settled)", _n("invoice", c("n_settled"))))
             .otherwise(pl.lit("no invoice settled yet")),
             ~c("first_invoice"),
+            -1,
         ),
         Feature(
             "late_share",
@@ -90,6 +97,7 @@ def features(history: int) -> tuple[Feature, ...]:
             pl.format("paid {} of {} past invoices late", c("n_late"), c("n_settled")),
             pl.format("paid {} of {} past invoices on time", c("n_settled") - c("n_late"), c("n_settled")),
             settled,
+            1,
         ),
         Feature(
             f"late_share_last_{history}",
@@ -99,6 +107,7 @@ def features(history: int) -> tuple[Feature, ...]:
             .then(pl.format("paid {} on time", _last(c("last_n"))))
             .otherwise(pl.format("paid {} of {} on time", recent_ok, _last(c("last_n")))),
             settled,
+            1,
         ),
         Feature(
             "mean_days_late",
@@ -108,6 +117,7 @@ def features(history: int) -> tuple[Feature, ...]:
             .then(pl.lit("usually pays by the due date"))
             .otherwise(pl.format("paid only {} late on average", _days(c("mean_days_late")))),
             settled,
+            1,
         ),
         Feature(
             "last_days_late",
@@ -117,6 +127,7 @@ def features(history: int) -> tuple[Feature, ...]:
             .then(pl.lit("last invoice paid on time"))
             .otherwise(pl.format("last invoice paid only {} late", _days(c("last_days_late")))),
             settled,
+            1,
         ),
         Feature(
             "other_overdue",
@@ -124,6 +135,7 @@ def features(history: int) -> tuple[Feature, ...]:
             pl.format("{} overdue", _n("other invoice", c("n_overdue"))),
             pl.lit("no other invoice overdue"),
             ~c("first_invoice"),
+            1,
         ),
         Feature(
             "other_open",
@@ -131,6 +143,7 @@ def features(history: int) -> tuple[Feature, ...]:
             pl.format("{} open, not yet due", _n("other invoice", c("n_open_other"))),
             pl.lit("no other invoice open"),
             ~c("first_invoice"),
+            1,
         ),
         Feature(
             "amount",
@@ -138,6 +151,7 @@ def features(history: int) -> tuple[Feature, ...]:
             pl.lit("large invoice amount"),
             pl.lit("small invoice amount"),
             pl.lit(True),
+            1,
         ),
         Feature(
             "amount_vs_usual",
@@ -145,6 +159,7 @@ def features(history: int) -> tuple[Feature, ...]:
             pl.format("amount is {} times the customer's usual invoice", c("amount_ratio").round(1)),
             pl.lit("amount below the customer's usual invoice"),
             ~c("first_invoice"),
+            1,
         ),
         Feature(
             "terms_days",
@@ -152,6 +167,7 @@ def features(history: int) -> tuple[Feature, ...]:
             pl.format("long payment terms ({})", _n("day", c("terms_days"))),
             pl.format("short payment terms ({})", _n("day", c("terms_days"))),
             pl.lit(True),
+            0,
         ),
         Feature(
             "dispute_share",
@@ -159,6 +175,7 @@ def features(history: int) -> tuple[Feature, ...]:
             pl.format("disputed {} of {} past invoices", c("n_disputed"), c("n_settled")),
             None,
             c("n_disputed") > 0,
+            1,
         ),
         Feature(
             "tenure",
@@ -166,6 +183,7 @@ def features(history: int) -> tuple[Feature, ...]:
             pl.format("customer for {}", _n("day", c("tenure_days"))),
             pl.format("customer for only {}", _n("day", c("tenure_days"))),
             ~c("first_invoice"),
+            -1,
         ),
         Feature(
             "autopay",
@@ -173,6 +191,7 @@ def features(history: int) -> tuple[Feature, ...]:
             pl.lit("pays by autopay"),
             pl.lit("no autopay"),
             pl.lit(True),
+            -1,
         ),
     )
 

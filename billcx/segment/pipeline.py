@@ -64,8 +64,11 @@ def _invoice_risk(
     out = open_inv.join(scored, on="invoice_id", how="left").with_columns(
         # Past due date + grace the invoice *is* late: certainty, with the model's view kept beside it.
         pl.when(late_now).then(pl.lit(1.0)).otherwise(pl.col("model_probability")).alias("late_probability"),
-        pl.when(late_now).then(pl.concat_list(pl.concat_list(overdue_words),
-                                              pl.col("_model_reasons").list.head(settings.risk.reasons - 1)))
+        # An overdue invoice keeps the model's reasons only when they explain lateness too.
+        pl.when(late_now & (pl.col("model_probability") >= model.base_rate))
+        .then(pl.concat_list(pl.concat_list(overdue_words),
+                             pl.col("_model_reasons").list.head(settings.risk.reasons - 1)))
+        .when(late_now).then(pl.concat_list(overdue_words))
         .otherwise(pl.col("_model_reasons")).alias("_reasons"),
     ).with_columns(
         # The dispute flag has no date, so it is not a model feature; it is still worth saying.

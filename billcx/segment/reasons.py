@@ -5,7 +5,8 @@ For the model, each feature's share of the calibrated logit is ``coefficient x s
 pushing hardest in the direction of the score (toward late when the logit is above the average
 invoice's, toward on time otherwise), at most ``reasons`` of them, each worded from the row's own
 values ("paid 4 of the last 5 invoices late", "first invoice").  A feature whose words would not be
-true of the row (e.g. "first invoice" for a long-standing customer) is never chosen.  Selection is
+true of the row (e.g. "first invoice" for a long-standing customer) is never chosen, nor is a
+feature whose fitted effect runs against common sense (see ``Feature.direction``).  Selection is
 vectorised: numpy picks feature indices, polars gathers the texts.
 """
 
@@ -62,8 +63,11 @@ def score(frame: pl.DataFrame, model: RiskModel, *, reasons: int) -> pl.DataFram
     direction = np.where(contrib.sum(axis=1) >= 0, 1.0, -1.0)
     eligible = frame.select([f.eligible.fill_null(False).alias(f.name) for f in model.features]).to_numpy()
     has_text = np.array([[f.low is not None] for f in model.features]).T | (z >= 0)
+    expected = np.array([f.direction for f in model.features])
+    reads_right = (expected == 0) | (np.sign(model.coef) == expected)
     strength = contrib * direction[:, None]
-    strength = np.where(eligible & has_text & (strength >= MIN_CONTRIBUTION), strength, -np.inf)
+    usable = eligible & has_text & reads_right[None, :] & (strength >= MIN_CONTRIBUTION)
+    strength = np.where(usable, strength, -np.inf)
     order = np.argsort(-strength, axis=1, kind="stable")[:, :reasons]
     chosen = np.where(np.isfinite(np.take_along_axis(strength, order, axis=1)), order, -1)
 

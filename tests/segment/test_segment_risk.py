@@ -106,3 +106,26 @@ def test_training_rows_only_have_outcomes_known_on_the_as_of_date() -> None:
     # A2 was paid early but its due date has not passed: excluded like A3, so early payers don't bias.
     assert labelled.get_column("query_id").to_list() == ["A1"]
     assert labelled.get_column("known_on").to_list() == [dt.date(2024, 1, 20)]
+
+
+def test_reasons_never_read_backwards() -> None:
+    from billcx.segment.features import build_history, features, point_in_time_features
+    from billcx.segment.reasons import score
+    from billcx.segment.risk import RiskModel
+
+    invoices = [inv(f"A{m}", "A", D(2023, m, 1), D(2023, m, 28), 1_000, paid=D(2023, m, 10))
+                for m in range(1, 13)]
+    ledger = build_ledger(clean([cust("A", autopay=True)], invoices), D(2024, 6, 30))
+    q = pl.DataFrame({"query_id": ["q"], "customer_id": ["A"], "t": [D(2024, 6, 1)], "amount": [1_000],
+                      "terms_days": [27], "disputed": [False]})
+    frame = point_in_time_features(q, build_history(ledger, history=5, grace_days=0))
+    feats = features(5)
+    names = [f.name for f in feats]
+    # A model in which a long tenure and autopay *raise* the risk: both contradict their expected
+    # direction, so neither may be worded as a reason, however strong; the amount (expected) may.
+    coef = np.zeros(len(feats))
+    coef[names.index("tenure")], coef[names.index("autopay")] = 3.0, 2.0
+    coef[names.index("amount")] = 0.1
+    model = RiskModel("logistic", feats, 0.3, 2.0, np.zeros(len(feats)), np.ones(len(feats)), coef, 0.0)
+    reasons = score(frame, model, reasons=3).get_column("reasons").to_list()[0]
+    assert reasons == ["large invoice amount"]
