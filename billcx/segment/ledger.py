@@ -94,8 +94,8 @@ def _localise(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
         log.debug("%d unknown time zone(s); their payments are read in UTC", len(bad))
     if not pieces:
         return frame.with_columns(pl.col("paid_at").dt.replace_time_zone(None).alias("local")), ()
-    local = pl.concat(pieces, how="vertical").sort("_row").get_column("local")
-    return frame.with_columns(local), tuple(sorted(bad))
+    in_order = pl.concat(pieces, how="vertical").sort("_row").get_column("local")
+    return frame.with_columns(in_order), tuple(sorted(bad))
 
 
 def _customers(data: CleanData, as_of: dt.date, invoices: pl.DataFrame,
