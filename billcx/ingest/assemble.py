@@ -96,7 +96,12 @@ class Assembly:
         if table.name not in self._states:
             srcs = [p.src for p in self.plans if p.table is table]
             frames = [self._frames[s] for s in srcs]
-            state = TableState(table, pl.concat(frames, how="diagonal_relaxed") if frames else None, srcs)
+            frame = (frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")) if frames else None
+            if frame is not None and table.key:
+                # Sorted once, early (nearly free when the export already is): duplicates are then
+                # neighbours, every later step keeps the order, and the output needs it anyway.
+                frame = frame.sort(table.key, SRC, IDX)
+            state = TableState(table, frame, srcs)
             state.rejected = [self.passes[s].rejected_keys for s in srcs]
             self._states[table.name] = state
         return self._states[table.name]
@@ -141,7 +146,7 @@ class Assembly:
         state.frame, found = checks.references(before, column, parents, rejected, parent=parent, unknown_code=code,
                                                input_name=self.input_name)
         self.found(found)
-        if state.table.key and not found.is_empty():
+        if state.table.key and not found.is_empty():  # their own children become parent_rejected
             gone = before.join(state.frame.select(SRC, IDX), on=[SRC, IDX], how="anti")
             state.rejected.append(gone[state.table.key])
 
@@ -180,6 +185,7 @@ class Assembly:
         for state in (customers, invoices, payments, events):
             frame, report = self._finish_table(state)
             self._check_accounting(state, files)
+            state.frame = None  # the working copy is no longer needed
             tables[state.table.name] = frame
             if frame is not None or state.table is not EVENTS:
                 reports.append(report)
@@ -226,7 +232,8 @@ class Assembly:
             if gaps:
                 notes.append(f"missing for every customer: {', '.join(gaps)} (reminders by those channels "
                              f"cannot be sent until a customers export provides them)")
-        out = table.conform(frame).sort(_SORT.get(table.name, [table.key] if table.key else table.names[:1]))
+        order = _SORT.get(table.name, [table.key] if table.key else table.names[:1])
+        out = table.conform(frame.lazy().sort(order))  # one copy: sorted and conformed together
         return out, TableReport(table.name, out.height, sources, state.derived_from is not None, tuple(notes))
 
     def _check_accounting(self, state: TableState, files: tuple[FileReport, ...]) -> None:

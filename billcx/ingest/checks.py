@@ -46,10 +46,13 @@ def duplicates(frame: pl.DataFrame, key: str, *, input_name: InputName, locate: 
                files: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """Collapse identical duplicates of ``key``; reject every copy of conflicting ones.
 
+    ``frame`` must be sorted by ``key`` (then by file and line): copies are neighbours.
+
     Returns:
         (rows kept, issues, number of rows collapsed).
     """
-    dup = frame.filter(pl.col(key).is_duplicated())
+    k = pl.col(key)
+    dup = frame.filter(((k == k.shift(1)) | (k == k.shift(-1))).fill_null(False))
     if dup.is_empty():
         return frame, empty_issues(), 0
     values = [c for c in frame.columns if c not in (SRC, IDX)]
@@ -79,44 +82,50 @@ def references(frame: pl.DataFrame, column: str, parents: pl.Series, rejected: p
 
     Args:
         frame: child rows (with ``__src``, ``__idx``).
-        column: the referencing column (``customer_id``, ``invoice_id``).
+        column: the referencing column (``customer_id``).
         parents: ids of the clean parent rows.
         rejected: ids of parent rows that were rejected (their children get ``parent_rejected``).
-        parent: the parent's name for messages (``customer``, ``invoice``).
-        unknown_code: code for references to nothing (``unknown_customer``, ``unknown_invoice``).
+        parent: the parent's name for messages (``customer``).
+        unknown_code: code for references to nothing (``unknown_customer``).
         input_name: input column name of a contract column, per row's source.
     """
-    parent_ids = parents.unique().implode()
-    orphan = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(parent_ids))
-    if orphan.is_empty():
+    orphan = pl.col(column).is_not_null() & ~pl.col(column).is_in(parents.unique().implode())
+    mask = frame.select(orphan).to_series()
+    if not mask.any():
         return frame, empty_issues()
+    return frame.filter(~mask), _orphans(frame.filter(mask), column, rejected, parent, unknown_code, input_name)
+
+
+def _orphans(orphans: pl.DataFrame, column: str, rejected: pl.Series, parent: str, unknown_code: str,
+             input_name: InputName) -> pl.DataFrame:
     was_rejected = pl.col(column).is_in(rejected.unique().implode())
-    found = pl.concat([
-        orphan.filter(was_rejected).select(issues(pl.col(SRC), pl.col(IDX), input_name(column), pl.col(column),
-                                                  "parent_rejected", parent)),
-        orphan.filter(~was_rejected).select(issues(pl.col(SRC), pl.col(IDX), input_name(column), pl.col(column),
-                                                   unknown_code)),
+    return pl.concat([
+        orphans.filter(was_rejected).select(issues(pl.col(SRC), pl.col(IDX), input_name(column), pl.col(column),
+                                                   "parent_rejected", parent)),
+        orphans.filter(~was_rejected).select(issues(pl.col(SRC), pl.col(IDX), input_name(column),
+                                                    pl.col(column), unknown_code)),
     ])
-    kept = frame.join(orphan.select(SRC, IDX), on=[SRC, IDX], how="anti", maintain_order="left")
-    return kept, found
 
 
-def payment_matches_invoice(payments: pl.DataFrame, invoices: pl.DataFrame, *,
-                            input_name: InputName) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Reject payments applied to an invoice of another customer or in another currency."""
-    inv = invoices.select(pl.col("invoice_id"), __inv_customer=pl.col("customer_id"),
-                          __inv_currency=pl.col("currency"))
-    joined = payments.join(inv, on="invoice_id", how="inner")
-    wrong_customer = joined.filter(pl.col("customer_id") != pl.col("__inv_customer"))
-    wrong_currency = joined.filter((pl.col("currency") != pl.col("__inv_currency"))
-                                   & (pl.col("customer_id") == pl.col("__inv_customer")))
-    if wrong_customer.is_empty() and wrong_currency.is_empty():
+def payments_vs_invoices(payments: pl.DataFrame, invoices: pl.DataFrame, rejected: pl.Series, *,
+                         input_name: InputName) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Reject payments naming an unknown (or rejected) invoice, or an invoice of another customer or
+    currency -- with one join."""
+    inv = invoices.select("invoice_id", __inv_customer=pl.col("customer_id"), __inv_currency=pl.col("currency"))
+    joined = payments.join(inv, on="invoice_id", how="left", maintain_order="left")
+    applied = pl.col("invoice_id").is_not_null()
+    orphan = applied & pl.col("__inv_customer").is_null()
+    wrong_customer = applied & ~orphan & (pl.col("customer_id") != pl.col("__inv_customer"))
+    wrong_currency = applied & ~orphan & ~wrong_customer & (pl.col("currency") != pl.col("__inv_currency"))
+    flags = joined.select(o=orphan, c=wrong_customer, m=wrong_currency)
+    bad = flags["o"] | flags["c"] | flags["m"]
+    if not bad.any():
         return payments, empty_issues()
     found = pl.concat([
-        wrong_customer.select(issues(pl.col(SRC), pl.col(IDX), input_name("customer_id"), pl.col("customer_id"),
-                                     "customer_mismatch", pl.col("__inv_customer"))),
-        wrong_currency.select(issues(pl.col(SRC), pl.col(IDX), input_name("currency"), pl.col("currency"),
-                                     "currency_mismatch", pl.col("__inv_currency"))),
+        _orphans(joined.filter(flags["o"]), "invoice_id", rejected, "invoice", "unknown_invoice", input_name),
+        joined.filter(flags["c"]).select(issues(pl.col(SRC), pl.col(IDX), input_name("customer_id"),
+                                                pl.col("customer_id"), "customer_mismatch", pl.col("__inv_customer"))),
+        joined.filter(flags["m"]).select(issues(pl.col(SRC), pl.col(IDX), input_name("currency"), pl.col("currency"),
+                                                "currency_mismatch", pl.col("__inv_currency"))),
     ])
-    drop = pl.concat([wrong_customer.select(SRC, IDX), wrong_currency.select(SRC, IDX)])
-    return payments.join(drop, on=[SRC, IDX], how="anti", maintain_order="left"), found
+    return payments.filter(~bad), found

@@ -13,13 +13,14 @@ generated values.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import polars as pl
 
-from billcx.ingest.dates import DateOptions, parse_dates, parse_instants
+from billcx.ingest.dates import DateOptions, is_aware, parse_dates, parse_instants
 from billcx.ingest.parse import FALSE_WORDS, TRUE_WORDS, ParseOptions, Target
 from billcx.money import exponent, known_currencies
 from billcx.schema import Kind
@@ -118,23 +119,66 @@ def _mapped(target: Target, raw: pl.Expr) -> Fast:
     return Fast(value, _need(ok, raw.is_not_null(), target))
 
 
+_PROBES = tuple(dt.date(y, m, d) for y, m, d in ((2024, 1, 5), (2031, 12, 11), (1999, 10, 10), (2024, 2, 29),
+                                                   (2010, 7, 8), (2023, 11, 30), (2005, 3, 4)))
+
+
+@lru_cache(maxsize=64)
+def exclusive_format(formats: tuple[str, ...]) -> tuple[str, int] | None:
+    """The first format and the fixed width it writes, when no other format of the list reads
+    what it writes (probed on dates whose day and month could swap).  The fast pass then reads
+    with it alone, and only values of exactly that width: polars' ``%Y`` also reads two digits,
+    so ``24-01-05`` could be read by other formats too."""
+    first, others = formats[0], formats[1:]
+    written = [d.strftime(first) for d in _PROBES]
+    if len({len(w) for w in written}) != 1:
+        return None
+    probes = pl.Series(written)
+    if probes.str.strptime(pl.Date, first, strict=False).to_list() != list(_PROBES):
+        return None
+    for other in others:
+        if probes.str.strptime(pl.Date, other, strict=False).is_not_null().any():
+            return None
+    return first, len(written[0].encode())
+
+
 def _date(target: Target, raw: pl.Expr, base: DateOptions) -> Fast:
-    """The full date parser itself, run on each batch's distinct values (a few hundred per batch)."""
+    """One native format when it cannot be confused with any other; else the full parser on
+    distinct values.
+
+    With the first format exclusive (``%Y-%m-%d`` among the defaults), a value it reads is read the
+    same way by the full parser, and anything else is flagged for it.  Otherwise the full parser
+    runs in the first pass, once per distinct value.
+
+    Distinct values are remembered across batches (a date column of ten million rows holds a few
+    thousand), so each batch costs a hash lookup per row and the parser runs on new values only.
+    """
     opts = base if not target.formats else DateOptions(target.formats, base.dayfirst, base.naive_timezone,
                                                        base.excel_serials)
     must = target.must_have
+    only = exclusive_format(opts.ordered())
+    if only is not None:
+        fmt, width = only
+        value = pl.when(raw.str.len_bytes() == width).then(raw.str.strptime(pl.Date, fmt, strict=False))
+        return Fast(value, _need(value.is_not_null() | raw.is_null(), raw.is_not_null(), target))
+    seen: list[pl.DataFrame] = [pl.DataFrame(schema={"k": pl.String(), "value": pl.Date(), "ok": pl.Boolean()})]
 
     def run(s: pl.Series) -> pl.Series:
-        text = s.str.strip_chars()
-        uniq = text.drop_nulls().unique()
-        uniq = uniq.filter(uniq != "")
-        parsed = parse_dates(uniq, opts, explain=False)
-        ok = parsed.value.is_not_null() & ~parsed.ambiguous
-        table = pl.DataFrame({"k": uniq, "value": parsed.value, "ok": ok})
-        back = pl.DataFrame({"k": text}).join(table, on="k", how="left", maintain_order="left")
-        empty = (text.is_null() | (text == "")).fill_null(True)
+        known = seen[0]
+        uniq = s.drop_nulls().unique()
+        new = uniq.filter(~uniq.is_in(known["k"].implode()))
+        if len(new):
+            text = new.str.strip_chars()
+            parsed = parse_dates(text, opts, explain=False)
+            ok = parsed.value.is_not_null() & ~parsed.ambiguous
+            added = pl.DataFrame({"k": new, "value": parsed.value, "ok": ok})
+            known = pl.concat([known, added])
+            seen[0] = known  # a race between threads only loses cache entries, never results
+        back = pl.DataFrame({"k": s}).join(known, on="k", how="left", maintain_order="left")
+        empty = (s.is_null() | (s.str.strip_chars() == "")).fill_null(True) if not must else pl.Series(
+            [False] * len(s))
         return back.select(value=pl.when(pl.col("ok").fill_null(False)).then(pl.col("value")),
-                           ok=pl.col("ok").fill_null(False) | pl.lit(empty & (not must))).to_struct()
+                           ok=pl.col("ok").fill_null(False) | pl.lit(empty)).to_struct()
 
     pre = raw.map_batches(run, return_dtype=pl.Struct({"value": pl.Date(), "ok": pl.Boolean()}),
                           is_elementwise=True)
@@ -143,8 +187,14 @@ def _date(target: Target, raw: pl.Expr, base: DateOptions) -> Fast:
 
 
 def _instant(target: Target, raw: pl.Expr, base: DateOptions) -> Fast:
-    """The same cascade as the full parser, minus trimming (which polars' reader does not need)."""
+    """The first format natively when it reads offsets (the full parser tries formats in order and
+    keeps the first reading, so a value it reads is read the same way there); otherwise the full
+    cascade, minus trimming."""
     opts = base if not target.formats else DateOptions(target.formats, None, base.naive_timezone)
+    if opts.formats and is_aware(opts.formats[0]):
+        value = raw.str.strptime(target.column.dtype, opts.formats[0], strict=False)
+        return Fast(value, _need(value.is_not_null() | raw.is_null(), raw.is_not_null(), target),
+                    pl.lit(False))
 
     def run(s: pl.Series) -> pl.Series:
         value = pl.Series([None] * len(s), dtype=target.column.dtype)

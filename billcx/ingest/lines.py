@@ -183,11 +183,7 @@ def _scan_chunk(b: np.ndarray, data: bytes, base: int, st: _State, expected: int
         term_k = np.arange(nl.size)
         last_parity = 0
     term = nl[term_k]
-    # Delimiters per record: sums of the delimiter mask between consecutive record ends.
-    bounds = np.concatenate(([0], term + 1))
-    counts = np.add.reduceat(is_dl, bounds[bounds < b.size]).astype(np.int64) if b.size else np.zeros(1, np.int64)
-    if counts.size < term.size + 1:  # the chunk ends exactly on a record end: nothing carried over
-        counts = np.concatenate((counts, np.zeros(term.size + 1 - counts.size, dtype=np.int64)))
+    counts = _counts(is_dl, term, expected, st.count, b.size)
     m = term.size
     empty = np.zeros(0, dtype=np.int64)
     if m == 0:
@@ -222,6 +218,38 @@ def _scan_chunk(b: np.ndarray, data: bytes, base: int, st: _State, expected: int
     st.prev_byte = int(b[-1])
     st.tail = data[-257:]
     return idx[blank_mask], idx[ragged], rec_counts[ragged] + 1, idx[has_extra], cum
+
+
+def _counts(is_dl: np.ndarray, term: np.ndarray, expected: int, carried: int, size: int) -> np.ndarray:
+    """Delimiters per record ending in this chunk (the first minus ``carried``), plus the trailing
+    partial record's.
+
+    Well-formed chunks are recognised without summing per record: the delimiter positions, cut
+    into groups of ``expected``, must each fall between consecutive record ends.  Otherwise (a
+    ragged or blank record) the per-record sums are computed.
+    """
+    m = term.size
+    dl = np.flatnonzero(is_dl)
+    first = expected - carried
+    middle = (m - 1) * expected if m else 0
+    if m and first >= 0 and dl.size >= first + middle:
+        ok = (first == 0 or dl[first - 1] < term[0]) and (dl.size == first or dl[first] > term[0])
+        if ok and m > 1:
+            block = dl[first:first + middle].reshape(m - 1, expected) if expected else None
+            if block is not None:
+                ok = bool(np.all(block[:, 0] > term[:-1]) and np.all(block[:, -1] < term[1:]))
+            ok = ok and (dl.size == first + middle or dl[first + middle] > term[-1])
+        if ok:
+            counts = np.full(m + 1, expected, dtype=np.int64)
+            counts[0] = first
+            counts[m] = dl.size - first - middle
+            return counts
+    # Delimiters per record: sums of the delimiter mask between consecutive record ends.
+    bounds = np.concatenate(([0], term + 1))
+    counts = np.add.reduceat(is_dl, bounds[bounds < size]).astype(np.int64) if size else np.zeros(1, np.int64)
+    if counts.size < m + 1:  # the chunk ends exactly on a record end: nothing carried over
+        counts = np.concatenate((counts, np.zeros(m + 1 - counts.size, dtype=np.int64)))
+    return counts
 
 
 def _is_blank(data: bytes, start: int, end: int, st: _State, base: int) -> bool:

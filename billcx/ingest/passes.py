@@ -60,10 +60,15 @@ def _rules(plan: SourcePlan) -> list[tuple[str, str, str]]:
     return [r for r in ROW_RULES if r[0] in names and r[1] in names]
 
 
-def _header_repeat(plan: SourcePlan) -> pl.Expr:
+def _header_repeat(plan: SourcePlan, *, first_only: bool = False) -> pl.Expr:
+    """A row repeating the header line.  The first pass only compares the first named column
+    (cheap; a row it flags is checked fully in the second pass, and a repeated header it misses
+    fails to parse as data anyway unless every column is free text)."""
     named = [(position_name(i), h.strip()) for i, h in enumerate(plan.raw.header) if h.strip()]
     if not named:
         return pl.lit(False)
+    if first_only:
+        named = named[:1]
     return pl.all_horizontal([pl.col(c).str.strip_chars() == h for c, h in named]).fill_null(False)
 
 
@@ -79,7 +84,7 @@ def run_passes(plan: SourcePlan) -> Passes:
     fasts = {t.name: fast_expr(t, plan.options, currency=cur) for t in plan.targets}
     oks = [pl.col(OK + n) for n in fasts]
     rules = [(pl.col(a) < pl.col(b)).fill_null(False) for a, b, _ in _rules(plan)]
-    bad = (~pl.all_horizontal(oks or [pl.lit(True)]) | _header_repeat(plan) | _ragged(plan)
+    bad = (~pl.all_horizontal(oks or [pl.lit(True)]) | _header_repeat(plan, first_only=True) | _ragged(plan)
            | pl.any_horizontal(rules or [pl.lit(False)]))
     naive = {name: f.naive for name, f in fasts.items() if f.naive is not None}
     # Values and their checks in one context, so polars computes shared sub-expressions once.
@@ -92,7 +97,7 @@ def run_passes(plan: SourcePlan) -> Passes:
              .collect(engine="streaming"))
     naive_counts = {n: int(first[NAIVE + n].sum()) for n in naive}
     flagged = first.filter(pl.col(BAD))[IDX]
-    clean = first.filter(~pl.col(BAD)).select(IDX, *fasts)
+    clean = (first.filter(~pl.col(BAD)) if len(flagged) else first).select(IDX, *fasts)
     if flagged.is_empty():
         return Passes(clean, empty_issues(), naive_counts, 0, pl.Series("key", [], dtype=pl.String))
     recovered, issues, more_naive, keys = _second_pass(plan, flagged)

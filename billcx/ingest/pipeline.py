@@ -101,10 +101,8 @@ def _check_and_build(asm: Assembly) -> IngestResult:
             asm.refer(state, "customer_id", cust_ids, customers.rejected_keys(), parent="customer",
                       code="unknown_customer")
     if payments.frame is not None and invoices.frame is not None:
-        asm.refer(payments, "invoice_id", invoices.keys(), invoices.rejected_keys(), parent="invoice",
-                  code="unknown_invoice")
-        payments.frame, found = checks.payment_matches_invoice(payments.frame, invoices.frame,
-                                                               input_name=asm.input_name)
+        payments.frame, found = checks.payments_vs_invoices(payments.frame, invoices.frame,
+                                                            invoices.rejected_keys(), input_name=asm.input_name)
         asm.found(found)
     if payments.frame is None and derive_spec.payments == "auto" and invoices.frame is not None \
             and "paid_date" in invoices.frame.columns:
