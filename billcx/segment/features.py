@@ -219,6 +219,7 @@ class History:
 _DAYS_SPAN = 1 << 21  # days per customer in the packed sort key (+/- 2,800 years around 1970)
 _SUMS = ("n_prior", "sum_amount", "n_overdue", "n_settled", "n_late", "sum_days_late", "n_disputed")
 _STATE = ("last_late", "last_n", "last_days_late")
+_WIDE = {"sum_amount": pl.Int64(), "sum_days_late": pl.Int64()}
 
 
 def build_history(ledger: Ledger, *, history: int, grace_days: int) -> History:
@@ -235,13 +236,15 @@ def build_history(ledger: Ledger, *, history: int, grace_days: int) -> History:
            .join(ids.lazy().select("customer_id", "cid"), on="customer_id", how="inner").drop("customer_id"))
     settled_late = pl.col("settled_on") > pl.col("due_date")
     grace = pl.duration(days=grace_days)
-    zero = pl.lit(0, dtype=pl.Int64)
+    zero = pl.lit(0, dtype=pl.Int32)
 
     def events(frame: pl.LazyFrame, on: pl.Expr, **values: pl.Expr) -> pl.LazyFrame:
         cols = {k: values.get(k, zero) for k in _SUMS}
-        state = {k: values.get(k, pl.lit(None, dtype=pl.Int64)) for k in _STATE}
-        return frame.select("cid", on.alias("_on"), *(v.cast(pl.Int64).alias(k) for k, v in cols.items()),
-                            *(v.cast(pl.Int64).alias(k) for k, v in state.items()))
+        state = {k: values.get(k, pl.lit(None, dtype=pl.Int32)) for k in _STATE}
+        # 32-bit counts (money stays 64-bit): the event union is the stage's largest frame.
+        return frame.select("cid", on.alias("_on"),
+                            *(v.cast(_WIDE.get(k, pl.Int32)).alias(k) for k, v in cols.items()),
+                            *(v.cast(pl.Int32).alias(k) for k, v in state.items()))
 
     new_customer = pl.col("cid") != pl.col("cid").shift(1)
 
