@@ -140,8 +140,12 @@ def run_pipeline(config: ProjectConfig, *, as_of: dt.date | None = None, out: Pa
         seg = segment(data, as_of=as_of, settings=config.segment, on_progress=on_progress)
         for fmt in [Format.PARQUET, *extra_formats]:
             write_segment(seg, staging / "segments", fmt=fmt)
-        outcome = finish("segment", seg.exit_code, started,
-                         {"customers": seg.customers.height, "open_invoices": seg.invoice_risk.height})
+        evaluation = seg.model_report.get("risk", {}).get("evaluation", {})
+        outcome = finish("segment", seg.exit_code, started, {
+            "customers": seg.customers.height, "open_invoices": seg.invoice_risk.height,
+            "risk_auc": round(float(evaluation["auc"]), 3) if evaluation.get("auc") is not None else None,
+            "treatments": dict(sorted(seg.customers["treatment"].value_counts().iter_rows())),
+        })
         if outcome.exit_code is not ExitCode.OK:
             return _fail(staging, out_root, as_of, stages, shard)
 
@@ -151,8 +155,15 @@ def run_pipeline(config: ProjectConfig, *, as_of: dt.date | None = None, out: Pa
                        force=config.plan.force, on_progress=on_progress)
         for fmt in [Format.CSV, *extra_formats]:
             write_plan(planned, staging / "plan", fmt=fmt)
-        finish("plan", ExitCode.OK, started,
-               {"messages": planned.schedule.height, "skipped": planned.skipped.height})
+        treated = planned.schedule.filter(planned.schedule["arm"] == "treatment")
+        tasks = treated.filter(treated["channel"] == "task").height
+        finish("plan", ExitCode.OK, started, {
+            "messages": treated.height - tasks, "tasks": tasks,
+            "holdout": planned.schedule.height - treated.height,
+            "customers": planned.summary.customers, "skipped": planned.skipped.height,
+            "by_channel": dict(sorted(treated.filter(treated["channel"] != "task")["channel"]
+                                      .value_counts().iter_rows())),
+        })
 
         started = time.perf_counter()
         rendered = render(planned.schedule, data, settings=config.render,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table as RichTable
@@ -86,6 +86,29 @@ def _report(result: RunResult) -> dict[str, object]:
     }
 
 
+def _counts(mapping: object) -> str:
+    return ", ".join(f"{v} {k}" for k, v in mapping.items()) if isinstance(mapping, dict) else ""
+
+
+def _contents(f: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    ing, seg, pl_, ren = f.get("ingest", {}), f.get("segment", {}), f.get("plan", {}), f.get("render", {})
+    auc = f", risk model AUC {seg['risk_auc']}" if seg.get("risk_auc") is not None else ""
+    return [
+        ("clean/", f"{ing.get('rows_clean', 0)} clean rows, {ing.get('rows_rejected', 0)} rejected "
+                   "(rejects.csv, report.json)"),
+        ("segments/", f"{seg.get('customers', 0)} customers scored{auc}; treatments: "
+                      f"{_counts(seg.get('treatments'))}"),
+        ("plan/", f"{pl_.get('messages', 0)} messages and {pl_.get('tasks', 0)} tasks for "
+                  f"{pl_.get('customers', 0)} customers ({_counts(pl_.get('by_channel'))}), "
+                  f"{pl_.get('holdout', 0)} held out, "
+                  f"{pl_.get('skipped', 0)} skipped with reasons"),
+        ("bundle/", f"{ren.get('rendered', 0)} messages rendered ({_counts(ren.get('by_channel'))}), "
+                    f"{ren.get('tasks', 0)} tasks for people, {ren.get('failed', 0)} failed; "
+                    "manifest, SHA256SUMS"),
+        ("report.html", "offline charts: aging, segments, risk calibration, send volume, cohorts, rejects"),
+    ]
+
+
 def _summary(result: RunResult) -> None:
     console = err_console()
     if result.run_dir is None:
@@ -93,14 +116,11 @@ def _summary(result: RunResult) -> None:
         console.print(f"[bold red]run stopped:[/] {failed.name} exited {int(failed.exit_code)}; "
                       f"partial output kept in {result.failed_dir}", markup=True)
         return
-    table = RichTable(title=f"billcx run as of {result.as_of}", title_justify="left")
+    figures = {s.name: s.summary for s in result.stages}
+    table = RichTable(title=f"billcx run as of {result.as_of}: {result.run_dir}", title_justify="left")
     table.add_column("output")
     table.add_column("what it holds")
-    for folder, what in (("clean/", "validated customers, invoices, payments (+ rejects.csv, report.json)"),
-                         ("segments/", "one row per customer: RFM, behaviour, risk, CLV, treatment"),
-                         ("plan/", "schedule.csv: every planned message with send time and reasons"),
-                         ("bundle/", "email/*.eml, sms.csv, letters/*.pdf, manifest, SHA256SUMS"),
-                         ("report.html", "charts: aging, segments, calibration, volume, cohorts")):
+    for folder, what in _contents(figures):
         if (result.run_dir / folder.rstrip("/")).exists():
             table.add_row(folder, what)
     console.print(table)
