@@ -136,7 +136,7 @@ def _b64(text: str) -> bytes:
     """Base64 in 76-character CRLF lines (the HTML part: QP-encoding its many ``=`` costs 15x more)."""
     body = text.replace("\r\n", "\n").replace("\r", "\n")
     raw = binascii.b2a_base64(body.encode("utf-8"), newline=False)
-    return b"\r\n".join(raw[i:i + 76] for i in range(0, len(raw), 76)) + b"\r\n"
+    return b"\r\n".join([raw[i:i + 76] for i in range(0, len(raw), 76)]) + b"\r\n"
 
 
 def _qp(text: str) -> bytes:
