@@ -35,16 +35,33 @@ Example:
 
 def command(
     ctx: typer.Context,
-    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT...", help="Export files to read.",
-                                                 exists=True, dir_okay=False, readable=True)],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="INPUT...", help="Export files to read.", exists=True, dir_okay=False, readable=True
+        ),
+    ],
     out: OutDirOpt,
-    map_file: Annotated[Path | None, typer.Option("--map", "-m", help="Mapping TOML (see docs/ingest.md).",
-                                                  exists=True, dir_okay=False)] = None,
-    encoding: Annotated[str | None, typer.Option("--encoding", help="Encoding of every text input "
-                                                 "(utf-8, utf-16, cp1252, latin-1...); default: detect.")] = None,
-    max_reject_rate: Annotated[float, typer.Option("--max-reject-rate", min=0.0, max=1.0,
-                                                   help="Share of rows (0-1) that may be rejected with "
-                                                        "exit code 0.")] = 0.0,
+    map_file: Annotated[
+        Path | None,
+        typer.Option("--map", "-m", help="Mapping TOML (see docs/ingest.md).", exists=True, dir_okay=False),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="Encoding of every text input (utf-8, utf-16, cp1252, latin-1...); default: detect.",
+        ),
+    ] = None,
+    max_reject_rate: Annotated[
+        float,
+        typer.Option(
+            "--max-reject-rate",
+            min=0.0,
+            max=1.0,
+            help="Share of rows (0-1) that may be rejected with exit code 0.",
+        ),
+    ] = 0.0,
     report_format: ReportFormatOpt = ReportFormat.TEXT,
 ) -> None:
     mapping = load_mapping(map_file) if map_file is not None else None

@@ -14,6 +14,15 @@ from billcx.ingest.result import IngestResult, IngestSettings, write_ingest
 from billcx.ingest.sources import SourceSpec
 
 __all__ = [
-    "FileReport", "IngestReport", "IngestResult", "IngestSettings", "MappingSpec", "SourceSpec", "TableReport",
-    "ingest", "load_mapping", "mapping_from_dict", "write_ingest",
+    "FileReport",
+    "IngestReport",
+    "IngestResult",
+    "IngestSettings",
+    "MappingSpec",
+    "SourceSpec",
+    "TableReport",
+    "ingest",
+    "load_mapping",
+    "mapping_from_dict",
+    "write_ingest",
 ]

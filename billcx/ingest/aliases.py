@@ -166,7 +166,9 @@ def resolve_columns(header: tuple[str, ...], table: Table, eff: Effective) -> Re
             offer(Feed(column.name, column, pos, name, via, values, False, formats), rank)
         elif key in carried and carried[key][0].name != "customer_id":
             column, _, rank = carried[key]
-            offer(Feed(CARRIED_PREFIX + column.name, column, pos, name, "alias", values, False, formats), rank)
+            offer(
+                Feed(CARRIED_PREFIX + column.name, column, pos, name, "alias", values, False, formats), rank
+            )
         else:
             ignored[name] = "not a contract column"
     feeds: list[Feed] = []
@@ -174,10 +176,16 @@ def resolve_columns(header: tuple[str, ...], table: Table, eff: Effective) -> Re
         offers.sort(key=lambda o: (o[0], o[1], o[2].position))
         best = offers[0]
         for other in offers[1:]:
-            if other[:2] == best[:2] and other[2].via != "mapping" and norm(other[2].source) == norm(best[2].source):
-                raise InputError(f"columns {best[2].position + 1} and {other[2].position + 1} are both named "
-                                 f"{best[2].source!r}; expected one column per field",
-                                 hint=f"rename one in the export, or map it in the mapping's [files] section")
+            if (
+                other[:2] == best[:2]
+                and other[2].via != "mapping"
+                and norm(other[2].source) == norm(best[2].source)
+            ):
+                raise InputError(
+                    f"columns {best[2].position + 1} and {other[2].position + 1} are both named "
+                    f"{best[2].source!r}; expected one column per field",
+                    hint="rename one in the export, or map it in the mapping's [files] section",
+                )
             ignored[other[2].source] = f"also matches {target}; {best[2].source!r} is used"
         feeds.append(best[2])
     feeds.sort(key=lambda f: f.position)

@@ -68,8 +68,9 @@ def detect_decimal(samples: pl.Series) -> tuple[str, str]:
     return ".", ""
 
 
-def parse_amounts(values: pl.Series, currencies: pl.Series, opts: MoneyOptions) -> tuple[pl.Series, pl.Series,
-                                                                                            pl.Series]:
+def parse_amounts(
+    values: pl.Series, currencies: pl.Series, opts: MoneyOptions
+) -> tuple[pl.Series, pl.Series, pl.Series]:
     """Parse distinct (amount text, currency) pairs.
 
     Args:
@@ -83,14 +84,18 @@ def parse_amounts(values: pl.Series, currencies: pl.Series, opts: MoneyOptions) 
     """
     exps = {c: exponent(c) for c in currencies.unique().drop_nulls().to_list() if is_currency(c)}
     frame = pl.DataFrame({"t": values, "cur": currencies})
-    exp = pl.col("cur").replace_strict(exps, default=2, return_dtype=pl.Int64) if exps else pl.lit(2, pl.Int64)
+    exp = (
+        pl.col("cur").replace_strict(exps, default=2, return_dtype=pl.Int64) if exps else pl.lit(2, pl.Int64)
+    )
     t = pl.col("t")
     neg_paren = t.str.starts_with("(") & t.str.ends_with(")")
     body = t.str.strip_prefix("(").str.strip_suffix(")").str.strip_chars(_SPACES)
     code = pl.coalesce(body.str.extract(r"^([A-Z]{3})", 1), body.str.extract(r"([A-Z]{3})$", 1))
     body = body.str.replace(r"^[A-Z]{3}", "").str.replace(r"[A-Z]{3}$", "").str.strip_chars(_SPACES)
     # Letters glued to a symbol belong to it: A$, US$, C$, R$, $US.
-    body = body.str.replace(rf"^[A-Za-z]{{1,3}}([{_SYMBOLS}])", "$1").str.replace(rf"([{_SYMBOLS}])[A-Za-z]{{1,3}}$", "$1")
+    body = body.str.replace(rf"^[A-Za-z]{{1,3}}([{_SYMBOLS}])", "$1").str.replace(
+        rf"([{_SYMBOLS}])[A-Za-z]{{1,3}}$", "$1"
+    )
     body = body.str.strip_chars(_SYMBOLS + _SPACES)
     lead = body.str.extract(r"^([-+−])", 1)
     trail = body.str.extract(r"([-+−])$", 1)
@@ -114,7 +119,9 @@ def parse_amounts(values: pl.Series, currencies: pl.Series, opts: MoneyOptions) 
     frame = frame.with_columns(
         ok=(shape_ok & signs_ok & code_ok).fill_null(False),
         int_text=pl.when(int_text == "").then(pl.lit("0")).otherwise(int_text),
-        frac=frac, negative=negative.fill_null(False), exp=exp,
+        frac=frac,
+        negative=negative.fill_null(False),
+        exp=exp,
     )
     if opts.unit == "minor":
         frame = frame.with_columns(exp=pl.lit(0, pl.Int64))
@@ -123,18 +130,26 @@ def parse_amounts(values: pl.Series, currencies: pl.Series, opts: MoneyOptions) 
     excess_zero = frac_c.str.slice(pl.col("exp")).str.contains(r"^0*$")
     too_long = pl.col("int_text").str.len_chars() > MAX_INT_DIGITS
     # Pad the kept decimals to the widest exponent present, then cut each row to its own.
-    width = int(frame["exp"].max() or 0)
+    width = int(frame.select(pl.col("exp").max().fill_null(0)).item())
     frac_minor = (kept + pl.lit("0" * width)).str.slice(0, pl.col("exp"))
-    minor = (pl.col("int_text").cast(pl.Int64, strict=False) * pl.lit(10, pl.Int64).pow(pl.col("exp"))
-             + pl.when(pl.col("exp") > 0).then(frac_minor.cast(pl.Int64, strict=False)).otherwise(0))
+    minor = pl.col("int_text").cast(pl.Int64, strict=False) * pl.lit(10, pl.Int64).pow(
+        pl.col("exp")
+    ) + pl.when(pl.col("exp") > 0).then(frac_minor.cast(pl.Int64, strict=False)).otherwise(0)
     signed = pl.when(pl.col("negative")).then(-minor).otherwise(minor)
     precise = excess_zero & ~too_long
     out = frame.select(
         value=pl.when(pl.col("ok") & precise).then(signed),
-        code=pl.when(~pl.col("ok")).then(pl.lit("invalid_amount"))
-        .when(~precise).then(pl.lit("amount_precision")).otherwise(pl.lit("")),
-        detail=pl.when(too_long).then(pl.lit(f"an amount below 10^{MAX_INT_DIGITS}"))
-        .when(pl.lit(opts.unit == "minor")).then(pl.lit("whole minor units (money_unit = minor)"))
-        .otherwise(pl.format("at most {} decimals for {}", pl.col("exp"), pl.col("cur").fill_null("the currency"))),
+        code=pl.when(~pl.col("ok"))
+        .then(pl.lit("invalid_amount"))
+        .when(~precise)
+        .then(pl.lit("amount_precision"))
+        .otherwise(pl.lit("")),
+        detail=pl.when(too_long)
+        .then(pl.lit(f"an amount below 10^{MAX_INT_DIGITS}"))
+        .when(pl.lit(opts.unit == "minor"))
+        .then(pl.lit("whole minor units (money_unit = minor)"))
+        .otherwise(
+            pl.format("at most {} decimals for {}", pl.col("exp"), pl.col("cur").fill_null("the currency"))
+        ),
     )
     return out["value"], out["code"], out["detail"]

@@ -86,8 +86,10 @@ class Assembly:
                 notes.append(f"{n} empty currency cells set to {default} (mapping default_currency)")
         for column, n in passes.naive.items():
             if n:
-                notes.append(f"{n} {column} values had no UTC offset: read in "
-                             f"{plan.options.instants.naive_timezone} (mapping naive_timezone)")
+                notes.append(
+                    f"{n} {column} values had no UTC offset: read in "
+                    f"{plan.options.instants.naive_timezone} (mapping naive_timezone)"
+                )
         self.file_notes[plan.src] = notes
         self._frames[plan.src] = frame
 
@@ -96,7 +98,11 @@ class Assembly:
         if table.name not in self._states:
             srcs = [p.src for p in self.plans if p.table is table]
             frames = [self._frames[s] for s in srcs]
-            frame = (frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")) if frames else None
+            frame = (
+                (frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed"))
+                if frames
+                else None
+            )
             if frame is not None and table.key:
                 # Sorted once, early (nearly free when the export already is): duplicates are then
                 # neighbours, every later step keeps the order, and the output needs it anyway.
@@ -108,8 +114,12 @@ class Assembly:
 
     def input_name(self, column: str) -> pl.Expr:
         """The input column a contract column came from, per row's file."""
-        names = {p.src: p.source_name(column) if p.resolution.feed(column) is not None
-                 else p.source_name(CARRIED_PREFIX + column) for p in self.plans}
+        names = {
+            p.src: p.source_name(column)
+            if p.resolution.feed(column) is not None
+            else p.source_name(CARRIED_PREFIX + column)
+            for p in self.plans
+        }
         return pl.col(SRC).replace_strict(names, default=column, return_dtype=pl.String)
 
     def found(self, issues: pl.DataFrame) -> None:
@@ -126,8 +136,13 @@ class Assembly:
         """Collapse identical duplicates of the table's key; reject conflicting ones."""
         assert state.frame is not None and state.table.key
         key = state.table.key
-        kept, found, collapsed = checks.duplicates(state.frame, key, input_name=self.input_name,
-                                                   locate=self._locate, files=[p.name for p in self.plans])
+        kept, found, collapsed = checks.duplicates(
+            state.frame,
+            key,
+            input_name=self.input_name,
+            locate=self._locate,
+            files=[p.name for p in self.plans],
+        )
         self.found(found)
         for (src,), group in found.filter(pl.col("code") == "duplicate_identical").group_by("src"):
             self.collapsed[int(src)] = self.collapsed.get(int(src), 0) + group.height
@@ -136,15 +151,24 @@ class Assembly:
         if collapsed:
             state.notes.append(f"{collapsed} identical duplicate rows collapsed (same {key}, same values)")
 
-    def refer(self, state: TableState, column: str, parents: pl.Series, rejected: pl.Series, *, parent: str,
-              code: str) -> None:
+    def refer(
+        self,
+        state: TableState,
+        column: str,
+        parents: pl.Series,
+        rejected: pl.Series,
+        *,
+        parent: str,
+        code: str,
+    ) -> None:
         """Reject rows of ``state`` whose ``column`` names no clean parent."""
         assert state.frame is not None
         if column not in state.frame.columns:
             return
         before = state.frame
-        state.frame, found = checks.references(before, column, parents, rejected, parent=parent, unknown_code=code,
-                                               input_name=self.input_name)
+        state.frame, found = checks.references(
+            before, column, parents, rejected, parent=parent, unknown_code=code, input_name=self.input_name
+        )
         self.found(found)
         if state.table.key and not found.is_empty():  # their own children become parent_rejected
             gone = before.join(state.frame.select(SRC, IDX), on=[SRC, IDX], how="anti")
@@ -153,9 +177,13 @@ class Assembly:
     def normalise_contacts(self, state: TableState, *, derive_timezone: bool) -> None:
         """Normalise contact columns; unusable values are emptied and listed as warnings."""
         assert state.frame is not None
-        names = {(p.src, c): p.source_name(c) if p.resolution.feed(c) is not None
-                 else p.source_name(CARRIED_PREFIX + c)
-                 for p in self.plans for c in ("email", "phone", "country", "timezone", "locale")}
+        names = {
+            (p.src, c): p.source_name(c)
+            if p.resolution.feed(c) is not None
+            else p.source_name(CARRIED_PREFIX + c)
+            for p in self.plans
+            for c in ("email", "phone", "country", "timezone", "locale")
+        }
         frame, found, rep = contacts.normalise(state.frame, derive_timezone=derive_timezone, columns=names)
         state.frame = frame
         self.found(found)
@@ -165,15 +193,18 @@ class Assembly:
             if rep.emptied.get(column):
                 state.notes.append(f"{rep.emptied[column]} unusable {column} values emptied (row kept)")
         if rep.timezones_derived:
-            state.notes.append(f"timezone derived from country for {rep.timezones_derived} customers "
-                               "(countries with a single zone or clock)")
+            state.notes.append(
+                f"timezone derived from country for {rep.timezones_derived} customers "
+                "(countries with a single zone or clock)"
+            )
         if rep.timezones_missing:
             state.notes.append(f"{rep.timezones_missing} customers have no time zone")
 
     # -- finishing ------------------------------------------------------------------------------------
 
-    def finish(self, customers: TableState, invoices: TableState, payments: TableState,
-               events: TableState) -> IngestResult:
+    def finish(
+        self, customers: TableState, invoices: TableState, payments: TableState, events: TableState
+    ) -> IngestResult:
         """Defaults, contract schema, sort; rejects and report; and the row accounting check."""
         issues = pl.concat(self.issues) if self.issues else empty_issues()
         rejecting = issues.filter(pl.col("code").is_in(sorted(REJECTING)))
@@ -183,23 +214,31 @@ class Assembly:
         tables: dict[str, pl.DataFrame | None] = {}
         reports: list[TableReport] = []
         for state in (customers, invoices, payments, events):
-            frame, report = self._finish_table(state)
+            frame, table_report = self._finish_table(state)
             self._check_accounting(state, files)
             state.frame = None  # the working copy is no longer needed
             tables[state.table.name] = frame
             if frame is not None or state.table is not EVENTS:
-                reports.append(report)
+                reports.append(table_report)
         codes = dict(issues.group_by("code").len().sort("code").iter_rows()) if not issues.is_empty() else {}
-        rejects = render_rejects(issues, files=[p.name for p in self.plans],
-                                 tables=[p.table.name for p in self.plans],
-                                 lines=[p.raw.lines for p in self.plans])
-        report = IngestReport(files, tuple(reports), {str(k): int(v) for k, v in codes.items()},
-                              self.max_reject_rate)
+        rejects = render_rejects(
+            issues,
+            files=[p.name for p in self.plans],
+            tables=[p.table.name for p in self.plans],
+            lines=[p.raw.lines for p in self.plans],
+        )
+        report = IngestReport(
+            files, tuple(reports), {str(k): int(v) for k, v in codes.items()}, self.max_reject_rate
+        )
         empty = {t.name: t.empty() for t in (CUSTOMERS, INVOICES, PAYMENTS)}
-        return IngestResult(tables["customers"] if tables["customers"] is not None else empty["customers"],
-                            tables["invoices"] if tables["invoices"] is not None else empty["invoices"],
-                            tables["payments"] if tables["payments"] is not None else empty["payments"],
-                            tables["events"], rejects, report)
+        return IngestResult(
+            tables["customers"] if tables["customers"] is not None else empty["customers"],
+            tables["invoices"] if tables["invoices"] is not None else empty["invoices"],
+            tables["payments"] if tables["payments"] is not None else empty["payments"],
+            tables["events"],
+            rejects,
+            report,
+        )
 
     def _finish_table(self, state: TableState) -> tuple[pl.DataFrame | None, TableReport]:
         table = state.table
@@ -217,21 +256,41 @@ class Assembly:
             if column.name not in frame.columns:
                 frame = frame.with_columns(pl.lit(column.default, column.dtype).alias(column.name))
                 if not state.derived_from:
-                    notes.append(f"{column.name} absent: {_show(column.default)} for every row (contract default)")
+                    notes.append(
+                        f"{column.name} absent: {_show(column.default)} for every row (contract default)"
+                    )
             elif n := frame[column.name].null_count():
-                frame = frame.with_columns(pl.col(column.name).fill_null(pl.lit(column.default, column.dtype)))
-                notes.append(f"{n} empty {column.name} cells set to {_show(column.default)} (contract default)")
+                frame = frame.with_columns(
+                    pl.col(column.name).fill_null(pl.lit(column.default, column.dtype))
+                )
+                notes.append(
+                    f"{n} empty {column.name} cells set to {_show(column.default)} (contract default)"
+                )
         if (state.derived_from or "").startswith("invoices"):
-            gaps = [c for c in ("name", "email", "phone", "country", "timezone", "address_line1")
-                    if c not in frame.columns or frame[c].null_count() == frame.height]
-            carried = sorted({f.target[len(CARRIED_PREFIX):] for p in self.plans if p.table is INVOICES
-                              for f in p.resolution.feeds if f.carried})
-            notes.insert(0, f"no customers export: {frame.height} customers derived from {state.derived_from}"
-                         + (f" (from each customer's latest invoice: {', '.join(carried)})"
-                            if carried else ""))
+            gaps = [
+                c
+                for c in ("name", "email", "phone", "country", "timezone", "address_line1")
+                if c not in frame.columns or frame[c].null_count() == frame.height
+            ]
+            carried = sorted(
+                {
+                    f.target[len(CARRIED_PREFIX) :]
+                    for p in self.plans
+                    if p.table is INVOICES
+                    for f in p.resolution.feeds
+                    if f.carried
+                }
+            )
+            notes.insert(
+                0,
+                f"no customers export: {frame.height} customers derived from {state.derived_from}"
+                + (f" (from each customer's latest invoice: {', '.join(carried)})" if carried else ""),
+            )
             if gaps:
-                notes.append(f"missing for every customer: {', '.join(gaps)} (reminders by those channels "
-                             f"cannot be sent until a customers export provides them)")
+                notes.append(
+                    f"missing for every customer: {', '.join(gaps)} (reminders by those channels "
+                    f"cannot be sent until a customers export provides them)"
+                )
         order = _SORT.get(table.name, [table.key] if table.key else table.names[:1])
         out = table.conform(frame.lazy().sort(order))  # one copy: sorted and conformed together
         return out, TableReport(table.name, out.height, sources, state.derived_from is not None, tuple(notes))
@@ -241,22 +300,33 @@ class Assembly:
             return
         expected = sum(files[s].rows_clean - files[s].duplicates_collapsed for s in state.sources)
         if state.frame.height != expected:
-            raise RuntimeError(f"row accounting failed for {state.table.name}: {state.frame.height} rows kept, "
-                               f"{expected} expected from the files' counts (a bug in billcx ingest)")
+            raise RuntimeError(
+                f"row accounting failed for {state.table.name}: {state.frame.height} rows kept, "
+                f"{expected} expected from the files' counts (a bug in billcx ingest)"
+            )
 
     def _file_report(self, plan: SourcePlan, rejected: int) -> FileReport:
         raw = plan.raw
         res = plan.resolution
         enc = raw.encoding
         return FileReport(
-            file=plan.name, table=plan.table.name, table_by=plan.table_by, format=raw.fmt,
-            encoding=enc.name if enc else None, encoding_by=enc.by if enc else None,
+            file=plan.name,
+            table=plan.table.name,
+            table_by=plan.table_by,
+            format=raw.fmt,
+            encoding=enc.name if enc else None,
+            encoding_by=enc.by if enc else None,
             delimiter=delimiter_name(raw.delimiter) if raw.delimiter else None,
             delimiter_by=raw.delimiter_by or None,
-            rows_read=raw.n_rows, rows_clean=raw.n_rows - rejected, rows_rejected=rejected,
-            duplicates_collapsed=self.collapsed.get(plan.src, 0), blank_lines=raw.blank_lines,
-            columns={src: ", ".join(f.target for f in res.feeds if f.source == src)
-                     for src in dict.fromkeys(f.source for f in res.feeds)},
+            rows_read=raw.n_rows,
+            rows_clean=raw.n_rows - rejected,
+            rows_rejected=rejected,
+            duplicates_collapsed=self.collapsed.get(plan.src, 0),
+            blank_lines=raw.blank_lines,
+            columns={
+                src: ", ".join(f.target for f in res.feeds if f.source == src)
+                for src in dict.fromkeys(f.source for f in res.feeds)
+            },
             matched_by={f.source: f.via for f in res.feeds},
             ignored=dict(sorted(res.ignored.items())),
             notes=tuple(self.file_notes.get(plan.src, [])) + ((enc.note,) if enc and enc.note else ()),
@@ -267,4 +337,3 @@ def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value) if isinstance(value, str) else str(value)
-

@@ -42,8 +42,9 @@ def _where(frame: pl.DataFrame, locate: Locate, files: list[str]) -> pl.Series:
     return pl.select(pl.format("{} line {}", pl.lit(names), pl.lit(pl.Series(lines)))).to_series()
 
 
-def duplicates(frame: pl.DataFrame, key: str, *, input_name: InputName, locate: Locate,
-               files: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+def duplicates(
+    frame: pl.DataFrame, key: str, *, input_name: InputName, locate: Locate, files: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """Collapse identical duplicates of ``key``; reject every copy of conflicting ones.
 
     ``frame`` must be sorted by ``key`` (then by file and line): copies are neighbours.
@@ -57,27 +58,47 @@ def duplicates(frame: pl.DataFrame, key: str, *, input_name: InputName, locate: 
         return frame, empty_issues(), 0
     values = [c for c in frame.columns if c not in (SRC, IDX)]
     dup = dup.sort(SRC, IDX).with_columns(where=_where(dup.sort(SRC, IDX), locate, files))
-    variants = dup.group_by(key).agg(pl.struct(values).n_unique().alias("__variants"),
-                                     pl.col("where").alias("__all"))
+    variants = dup.group_by(key).agg(
+        pl.struct(values).n_unique().alias("__variants"), pl.col("where").alias("__all")
+    )
     dup = dup.join(variants, on=key, how="left", maintain_order="left")
     conflicting = dup.filter(pl.col("__variants") > 1).with_columns(
-        __others=pl.col("__all").list.set_difference(pl.concat_list("where")).list.sort().list.join(", "))
+        __others=pl.col("__all").list.set_difference(pl.concat_list("where")).list.sort().list.join(", ")
+    )
     identical = dup.filter(pl.col("__variants") == 1).with_columns(
-        __first=pl.col("where").first().over(key), __rank=pl.int_range(pl.len()).over(key))
+        __first=pl.col("where").first().over(key), __rank=pl.int_range(pl.len()).over(key)
+    )
     collapsed = identical.filter(pl.col("__rank") > 0)
     found = [
-        conflicting.select(issues(pl.col(SRC), pl.col(IDX), input_name(key), pl.col(key), "duplicate_conflicting",
-                                  pl.col("__others"))),
-        collapsed.select(issues(pl.col(SRC), pl.col(IDX), "", pl.col(key), "duplicate_identical",
-                                pl.col("__first"))),
+        conflicting.select(
+            issues(
+                pl.col(SRC),
+                pl.col(IDX),
+                input_name(key),
+                pl.col(key),
+                "duplicate_conflicting",
+                pl.col("__others"),
+            )
+        ),
+        collapsed.select(
+            issues(pl.col(SRC), pl.col(IDX), "", pl.col(key), "duplicate_identical", pl.col("__first"))
+        ),
     ]
     drop = pl.concat([conflicting.select(SRC, IDX), collapsed.select(SRC, IDX)])
     kept = frame.join(drop, on=[SRC, IDX], how="anti", maintain_order="left")
     return kept, pl.concat(found), collapsed.height
 
 
-def references(frame: pl.DataFrame, column: str, parents: pl.Series, rejected: pl.Series, *, parent: str,
-               unknown_code: str, input_name: InputName) -> tuple[pl.DataFrame, pl.DataFrame]:
+def references(
+    frame: pl.DataFrame,
+    column: str,
+    parents: pl.Series,
+    rejected: pl.Series,
+    *,
+    parent: str,
+    unknown_code: str,
+    input_name: InputName,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Reject rows of ``frame`` whose ``column`` names no clean parent (nulls are not references).
 
     Args:
@@ -93,25 +114,42 @@ def references(frame: pl.DataFrame, column: str, parents: pl.Series, rejected: p
     mask = frame.select(orphan).to_series()
     if not mask.any():
         return frame, empty_issues()
-    return frame.filter(~mask), _orphans(frame.filter(mask), column, rejected, parent, unknown_code, input_name)
+    return frame.filter(~mask), _orphans(
+        frame.filter(mask), column, rejected, parent, unknown_code, input_name
+    )
 
 
-def _orphans(orphans: pl.DataFrame, column: str, rejected: pl.Series, parent: str, unknown_code: str,
-             input_name: InputName) -> pl.DataFrame:
+def _orphans(
+    orphans: pl.DataFrame,
+    column: str,
+    rejected: pl.Series,
+    parent: str,
+    unknown_code: str,
+    input_name: InputName,
+) -> pl.DataFrame:
     was_rejected = pl.col(column).is_in(rejected.unique().implode())
-    return pl.concat([
-        orphans.filter(was_rejected).select(issues(pl.col(SRC), pl.col(IDX), input_name(column), pl.col(column),
-                                                   "parent_rejected", parent)),
-        orphans.filter(~was_rejected).select(issues(pl.col(SRC), pl.col(IDX), input_name(column),
-                                                    pl.col(column), unknown_code)),
-    ])
+    return pl.concat(
+        [
+            orphans.filter(was_rejected).select(
+                issues(
+                    pl.col(SRC), pl.col(IDX), input_name(column), pl.col(column), "parent_rejected", parent
+                )
+            ),
+            orphans.filter(~was_rejected).select(
+                issues(pl.col(SRC), pl.col(IDX), input_name(column), pl.col(column), unknown_code)
+            ),
+        ]
+    )
 
 
-def payments_vs_invoices(payments: pl.DataFrame, invoices: pl.DataFrame, rejected: pl.Series, *,
-                         input_name: InputName) -> tuple[pl.DataFrame, pl.DataFrame]:
+def payments_vs_invoices(
+    payments: pl.DataFrame, invoices: pl.DataFrame, rejected: pl.Series, *, input_name: InputName
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Reject payments naming an unknown (or rejected) invoice, or an invoice of another customer or
     currency -- with one join."""
-    inv = invoices.select("invoice_id", __inv_customer=pl.col("customer_id"), __inv_currency=pl.col("currency"))
+    inv = invoices.select(
+        "invoice_id", __inv_customer=pl.col("customer_id"), __inv_currency=pl.col("currency")
+    )
     joined = payments.join(inv, on="invoice_id", how="left", maintain_order="left")
     applied = pl.col("invoice_id").is_not_null()
     orphan = applied & pl.col("__inv_customer").is_null()
@@ -121,11 +159,31 @@ def payments_vs_invoices(payments: pl.DataFrame, invoices: pl.DataFrame, rejecte
     bad = flags["o"] | flags["c"] | flags["m"]
     if not bad.any():
         return payments, empty_issues()
-    found = pl.concat([
-        _orphans(joined.filter(flags["o"]), "invoice_id", rejected, "invoice", "unknown_invoice", input_name),
-        joined.filter(flags["c"]).select(issues(pl.col(SRC), pl.col(IDX), input_name("customer_id"),
-                                                pl.col("customer_id"), "customer_mismatch", pl.col("__inv_customer"))),
-        joined.filter(flags["m"]).select(issues(pl.col(SRC), pl.col(IDX), input_name("currency"), pl.col("currency"),
-                                                "currency_mismatch", pl.col("__inv_currency"))),
-    ])
+    found = pl.concat(
+        [
+            _orphans(
+                joined.filter(flags["o"]), "invoice_id", rejected, "invoice", "unknown_invoice", input_name
+            ),
+            joined.filter(flags["c"]).select(
+                issues(
+                    pl.col(SRC),
+                    pl.col(IDX),
+                    input_name("customer_id"),
+                    pl.col("customer_id"),
+                    "customer_mismatch",
+                    pl.col("__inv_customer"),
+                )
+            ),
+            joined.filter(flags["m"]).select(
+                issues(
+                    pl.col(SRC),
+                    pl.col(IDX),
+                    input_name("currency"),
+                    pl.col("currency"),
+                    "currency_mismatch",
+                    pl.col("__inv_currency"),
+                )
+            ),
+        ]
+    )
     return payments.filter(~bad), found

@@ -19,12 +19,29 @@ import polars as pl
 from billcx.schema import UTC_INSTANT
 
 DEFAULT_DATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%m-%d-%Y", "%Y%m%d",
-    "%d %b %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%Y%m%d",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d-%b-%Y",
 )
 DEFAULT_INSTANT_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M%z",
-    "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%dT%H:%M%z",
+    "%Y-%m-%d %H:%M%z",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
 )
 _DIRECTIVE = re.compile(r"%[-_0^#]?[.:#]?\d?[A-Za-z]")
 _FIELD_ORDER = {"d": "d", "e": "d", "m": "m", "b": "m", "B": "m", "h": "m", "Y": "y", "y": "y", "j": "j"}
@@ -45,8 +62,21 @@ def field_order(fmt: str) -> str:
 
 def describe(fmt: str) -> str:
     """A format as people write it (``%d/%m/%Y`` -> ``DD/MM/YYYY``)."""
-    words = {"%Y": "YYYY", "%y": "YY", "%m": "MM", "%d": "DD", "%b": "Mon", "%B": "Month", "%H": "hh",
-             "%M": "mm", "%S": "ss", "%.f": "[.fff]", "%z": "±hh:mm", "%:z": "±hh:mm", "%#z": "±hh:mm"}
+    words = {
+        "%Y": "YYYY",
+        "%y": "YY",
+        "%m": "MM",
+        "%d": "DD",
+        "%b": "Mon",
+        "%B": "Month",
+        "%H": "hh",
+        "%M": "mm",
+        "%S": "ss",
+        "%.f": "[.fff]",
+        "%z": "±hh:mm",
+        "%:z": "±hh:mm",
+        "%#z": "±hh:mm",
+    }
     return _DIRECTIVE.sub(lambda m: words.get(m.group(), m.group()), fmt)
 
 
@@ -86,7 +116,7 @@ class Parsed:
     """Outcome for a batch of distinct values: value, and why not when there is none."""
 
     value: pl.Series
-    ambiguous: pl.Series       # bool: several readings and nothing decides
+    ambiguous: pl.Series  # bool: several readings and nothing decides
     readings: pl.Series | None  # text of the readings, for the reject message
 
 
@@ -99,8 +129,11 @@ def parse_dates(values: pl.Series, opts: DateOptions, *, explain: bool) -> Parse
         serial = text.str.extract(r"^(\d{4,6})(?:\.0+)?$").cast(pl.Int32, strict=False)
         cands.append((serial + _EXCEL_EPOCH_DAYS).cast(pl.Date))
     frame = pl.DataFrame({f"c{i}": c for i, c in enumerate(cands)}) if cands else pl.DataFrame()
-    value = frame.select(pl.coalesce(pl.all())).to_series() if cands else pl.Series([None] * len(values),
-                                                                                        dtype=pl.Date)
+    value = (
+        frame.select(pl.coalesce(pl.all())).to_series()
+        if cands
+        else pl.Series([None] * len(values), dtype=pl.Date)
+    )
     ambiguous = pl.Series([False] * len(values))
     readings = None
     if opts.dayfirst is None and len(cands) > 1:
@@ -108,8 +141,10 @@ def parse_dates(values: pl.Series, opts: DateOptions, *, explain: bool) -> Parse
         ambiguous = pl.DataFrame(differs).select(pl.any_horizontal(pl.all())).to_series()
         if explain and ambiguous.any():
             labels = [describe(f) for f in formats] + (["serial"] if opts.excel_serials else [])
-            parts = [pl.when(c.is_not_null()).then(c.cast(pl.String) + f" ({label})") for c, label in
-                     zip(cands, labels, strict=True)]
+            parts = [
+                pl.when(c.is_not_null()).then(c.cast(pl.String) + f" ({label})")
+                for c, label in zip(cands, labels, strict=True)
+            ]
             readings = pl.select(
                 pl.concat_list(parts).list.drop_nulls().list.unique(maintain_order=True).list.join(" or ")
             ).to_series()
@@ -137,8 +172,9 @@ def parse_instants(values: pl.Series, opts: DateOptions) -> tuple[pl.Series, pl.
             got = sub.str.strptime(UTC_INSTANT, fmt, strict=False)
         else:
             local = sub.str.strptime(pl.Datetime("us"), fmt, strict=False)
-            got = local.dt.replace_time_zone(opts.naive_timezone, ambiguous="earliest",
-                                             non_existent="null").dt.convert_time_zone("UTC")
+            got = local.dt.replace_time_zone(
+                opts.naive_timezone, ambiguous="earliest", non_existent="null"
+            ).dt.convert_time_zone("UTC")
         ok = got.is_not_null()
         hit = todo.filter(ok)
         out = out.scatter(hit, got.filter(ok))

@@ -33,22 +33,28 @@ class Derived:
     rule: str
 
 
-def invoice_columns(frame: pl.DataFrame, *, status: bool, amount_paid: bool) -> tuple[pl.DataFrame, list[Derived]]:
+def invoice_columns(
+    frame: pl.DataFrame, *, status: bool, amount_paid: bool
+) -> tuple[pl.DataFrame, list[Derived]]:
     """Fill ``status`` and ``amount_paid`` from ``paid_date`` where they are absent or empty."""
     out: list[Derived] = []
     settled = pl.col("paid_date").is_not_null() if "paid_date" in frame.columns else pl.lit(False)
     if status:
         current = pl.col("status") if "status" in frame.columns else pl.lit(None, pl.String)
         n = frame.select(current.is_null().sum()).item() if "status" in frame.columns else frame.height
-        frame = frame.with_columns(status=pl.coalesce(current, pl.when(settled).then(pl.lit("paid"))
-                                                      .otherwise(pl.lit("open"))))
+        frame = frame.with_columns(
+            status=pl.coalesce(current, pl.when(settled).then(pl.lit("paid")).otherwise(pl.lit("open")))
+        )
         if n:
             out.append(Derived("status", int(n), "paid when paid_date is set, else open"))
     if amount_paid:
         current = pl.col("amount_paid") if "amount_paid" in frame.columns else pl.lit(None, pl.Int64)
         n = frame.select(current.is_null().sum()).item() if "amount_paid" in frame.columns else frame.height
-        frame = frame.with_columns(amount_paid=pl.coalesce(current, pl.when(settled).then(pl.col("amount"))
-                                                           .otherwise(pl.lit(0, pl.Int64))))
+        frame = frame.with_columns(
+            amount_paid=pl.coalesce(
+                current, pl.when(settled).then(pl.col("amount")).otherwise(pl.lit(0, pl.Int64))
+            )
+        )
         if n:
             out.append(Derived("amount_paid", int(n), "the full amount when paid_date is set, else 0"))
     return frame, out
@@ -62,15 +68,19 @@ def customers_from(invoices: pl.DataFrame, payments: pl.DataFrame | None) -> pl.
     a bad carried value is reported on its line.
     """
     carried = [c for c in invoices.columns if c.startswith(CARRIED_PREFIX)]
-    latest = (invoices.sort("customer_id", "issue_date", "invoice_id", descending=[False, True, True])
-              .group_by("customer_id", maintain_order=True).first()
-              .select("customer_id", SRC, IDX, *[pl.col(c).alias(c[len(CARRIED_PREFIX):]) for c in carried]))
+    latest = (
+        invoices.sort("customer_id", "issue_date", "invoice_id", descending=[False, True, True])
+        .group_by("customer_id", maintain_order=True)
+        .first()
+        .select("customer_id", SRC, IDX, *[pl.col(c).alias(c[len(CARRIED_PREFIX) :]) for c in carried])
+    )
     ids = [invoices.select("customer_id")]
     if payments is not None and "customer_id" in payments.columns:
         ids.append(payments.select("customer_id"))
     every = pl.concat(ids).unique()
     return every.join(latest, on="customer_id", how="left").select(
-        "customer_id", *[c for c in latest.columns if c != "customer_id"])
+        "customer_id", *[c for c in latest.columns if c != "customer_id"]
+    )
 
 
 def payments_from(invoices: pl.DataFrame) -> pl.DataFrame:

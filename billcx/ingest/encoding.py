@@ -56,8 +56,10 @@ def canonical_codec(name: str, *, where: str) -> str:
     try:
         canonical = codecs.lookup(name).name
     except LookupError:
-        raise UsageError(f"{where}: unknown encoding {name!r}",
-                         hint="use a Python codec name such as utf-8, utf-16, cp1252 or latin-1") from None
+        raise UsageError(
+            f"{where}: unknown encoding {name!r}",
+            hint="use a Python codec name such as utf-8, utf-16, cp1252 or latin-1",
+        ) from None
     return {"utf-8-sig": "utf-8", "iso8859-1": "latin-1"}.get(canonical, canonical)
 
 
@@ -74,8 +76,10 @@ def sniff_encoding(path: Path, *, forced: str | None = None, forced_by: str = "f
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
     if not head:
-        raise InputError("the file is empty; expected a header line and data rows",
-                         hint="check the export finished and the right file was given")
+        raise InputError(
+            "the file is empty; expected a header line and data rows",
+            hint="check the export finished and the right file was given",
+        )
     bom_name, bom_len = next(((n, len(b)) for b, n in _BOMS if head.startswith(b)), ("", 0))
     if forced is not None:
         name = canonical_codec(forced, where="--encoding" if forced_by == "flag" else "mapping encoding")
@@ -90,8 +94,10 @@ def sniff_encoding(path: Path, *, forced: str | None = None, forced_by: str = "f
     nul = head.find(b"\x00")
     if nul >= 0 or _mostly_control(head):
         where = f"byte {nul}" if nul >= 0 else "the first bytes"
-        raise InputError(f"not a text table: binary data at {where}",
-                         hint="give a CSV, Parquet or XLSX export; compressed files must be unpacked first")
+        raise InputError(
+            f"not a text table: binary data at {where}",
+            hint="give a CSV, Parquet or XLSX export; compressed files must be unpacked first",
+        )
     return EncodingInfo("utf-8", "default")
 
 
@@ -120,8 +126,12 @@ def single_byte_fallback(path: Path, offset: int) -> EncodingInfo:
     with open(path, "rb") as fh:
         while chunk := fh.read(STEP):
             if chunk.translate(None, _DEFINED_IN_CP1252):
-                return EncodingInfo("latin-1", "detected", 0,
-                                    f"not UTF-8 (byte {offset}); C1 control bytes, so read as latin-1")
+                return EncodingInfo(
+                    "latin-1",
+                    "detected",
+                    0,
+                    f"not UTF-8 (byte {offset}); C1 control bytes, so read as latin-1",
+                )
     return EncodingInfo("cp1252", "detected", 0, f"not UTF-8 (byte {offset}); read as cp1252")
 
 
@@ -162,8 +172,10 @@ def transcode_to_utf8(path: Path, info: EncodingInfo, target: Path) -> Path:
             try:
                 dst.write(decoder.decode(chunk).encode("utf-8"))
             except UnicodeDecodeError as exc:
-                raise InputError(f"byte {pos + exc.start} is not valid {info.name}",
-                                 hint="pass the right --encoding (utf-8, utf-16, cp1252, latin-1)") from None
+                raise InputError(
+                    f"byte {pos + exc.start} is not valid {info.name}",
+                    hint="pass the right --encoding (utf-8, utf-16, cp1252, latin-1)",
+                ) from None
             pos += len(chunk)
         dst.write(decoder.decode(b"", final=True).encode("utf-8"))
     return target

@@ -23,7 +23,7 @@ import polars as pl
 from billcx.ingest.dates import DateOptions, is_aware, parse_dates, parse_instants
 from billcx.ingest.parse import FALSE_WORDS, TRUE_WORDS, ParseOptions, Target
 from billcx.money import exponent, known_currencies
-from billcx.schema import Kind
+from billcx.schema import UTC_INSTANT, Kind
 
 _OUTER_SPACE_OR_CONTROL = r"^\s|\s$|[\x00-\x1f\x7f]"
 _CONTACT = (Kind.EMAIL, Kind.PHONE, Kind.COUNTRY, Kind.TIMEZONE, Kind.LOCALE, Kind.TEXT)
@@ -56,8 +56,13 @@ def _exponent_sets() -> tuple[list[str], list[str]]:
 def exponent_expr(currency: pl.Expr) -> pl.Expr:
     """Minor-unit digits of each row's currency (2 for unknown codes: the currency check rejects those)."""
     zero, three = _exponent_sets()
-    return (pl.when(currency.is_in(zero)).then(pl.lit(0, pl.Int64))
-            .when(currency.is_in(three)).then(pl.lit(3, pl.Int64)).otherwise(pl.lit(2, pl.Int64)))
+    return (
+        pl.when(currency.is_in(zero))
+        .then(pl.lit(0, pl.Int64))
+        .when(currency.is_in(three))
+        .then(pl.lit(3, pl.Int64))
+        .otherwise(pl.lit(2, pl.Int64))
+    )
 
 
 def fast_expr(target: Target, opts: ParseOptions, *, currency: pl.Expr | None) -> Fast:
@@ -119,8 +124,18 @@ def _mapped(target: Target, raw: pl.Expr) -> Fast:
     return Fast(value, _need(ok, raw.is_not_null(), target))
 
 
-_PROBES = tuple(dt.date(y, m, d) for y, m, d in ((2024, 1, 5), (2031, 12, 11), (1999, 10, 10), (2024, 2, 29),
-                                                   (2010, 7, 8), (2023, 11, 30), (2005, 3, 4)))
+_PROBES = tuple(
+    dt.date(y, m, d)
+    for y, m, d in (
+        (2024, 1, 5),
+        (2031, 12, 11),
+        (1999, 10, 10),
+        (2024, 2, 29),
+        (2010, 7, 8),
+        (2023, 11, 30),
+        (2005, 3, 4),
+    )
+)
 
 
 @lru_cache(maxsize=64)
@@ -153,15 +168,20 @@ def _date(target: Target, raw: pl.Expr, base: DateOptions) -> Fast:
     Distinct values are remembered across batches (a date column of ten million rows holds a few
     thousand), so each batch costs a hash lookup per row and the parser runs on new values only.
     """
-    opts = base if not target.formats else DateOptions(target.formats, base.dayfirst, base.naive_timezone,
-                                                       base.excel_serials)
+    opts = (
+        base
+        if not target.formats
+        else DateOptions(target.formats, base.dayfirst, base.naive_timezone, base.excel_serials)
+    )
     must = target.must_have
     only = exclusive_format(opts.ordered())
     if only is not None:
         fmt, width = only
         value = pl.when(raw.str.len_bytes() == width).then(raw.str.strptime(pl.Date, fmt, strict=False))
         return Fast(value, _need(value.is_not_null() | raw.is_null(), raw.is_not_null(), target))
-    seen: list[pl.DataFrame] = [pl.DataFrame(schema={"k": pl.String(), "value": pl.Date(), "ok": pl.Boolean()})]
+    seen: list[pl.DataFrame] = [
+        pl.DataFrame(schema={"k": pl.String(), "value": pl.Date(), "ok": pl.Boolean()})
+    ]
 
     def run(s: pl.Series) -> pl.Series:
         known = seen[0]
@@ -175,13 +195,19 @@ def _date(target: Target, raw: pl.Expr, base: DateOptions) -> Fast:
             known = pl.concat([known, added])
             seen[0] = known  # a race between threads only loses cache entries, never results
         back = pl.DataFrame({"k": s}).join(known, on="k", how="left", maintain_order="left")
-        empty = (s.is_null() | (s.str.strip_chars() == "")).fill_null(True) if not must else pl.Series(
-            [False] * len(s))
-        return back.select(value=pl.when(pl.col("ok").fill_null(False)).then(pl.col("value")),
-                           ok=pl.col("ok").fill_null(False) | pl.lit(empty)).to_struct()
+        empty = (
+            (s.is_null() | (s.str.strip_chars() == "")).fill_null(True)
+            if not must
+            else pl.Series([False] * len(s))
+        )
+        return back.select(
+            value=pl.when(pl.col("ok").fill_null(False)).then(pl.col("value")),
+            ok=pl.col("ok").fill_null(False) | pl.lit(empty),
+        ).to_struct()
 
-    pre = raw.map_batches(run, return_dtype=pl.Struct({"value": pl.Date(), "ok": pl.Boolean()}),
-                          is_elementwise=True)
+    pre = raw.map_batches(
+        run, return_dtype=pl.Struct({"value": pl.Date(), "ok": pl.Boolean()}), is_elementwise=True
+    )
     parsed = pl.col(PRE + target.name).struct
     return Fast(parsed.field("value"), parsed.field("ok"), pre=pre)
 
@@ -192,9 +218,10 @@ def _instant(target: Target, raw: pl.Expr, base: DateOptions) -> Fast:
     cascade, minus trimming."""
     opts = base if not target.formats else DateOptions(target.formats, None, base.naive_timezone)
     if opts.formats and is_aware(opts.formats[0]):
-        value = raw.str.strptime(target.column.dtype, opts.formats[0], strict=False)
-        return Fast(value, _need(value.is_not_null() | raw.is_null(), raw.is_not_null(), target),
-                    pl.lit(False))
+        value = raw.str.strptime(UTC_INSTANT, opts.formats[0], strict=False)
+        return Fast(
+            value, _need(value.is_not_null() | raw.is_null(), raw.is_not_null(), target), pl.lit(False)
+        )
 
     def run(s: pl.Series) -> pl.Series:
         value = pl.Series([None] * len(s), dtype=target.column.dtype)
@@ -209,8 +236,12 @@ def _instant(target: Target, raw: pl.Expr, base: DateOptions) -> Fast:
     pre = raw.map_batches(run, return_dtype=dtype, is_elementwise=True)
     parsed = pl.col(PRE + target.name).struct
     value = parsed.field("value")
-    return Fast(value, _need(value.is_not_null() | raw.is_null(), raw.is_not_null(), target),
-                parsed.field("naive"), pre=pre)
+    return Fast(
+        value,
+        _need(value.is_not_null() | raw.is_null(), raw.is_not_null(), target),
+        parsed.field("naive"),
+        pre=pre,
+    )
 
 
 def _money(target: Target, raw: pl.Expr, opts: ParseOptions, currency: pl.Expr | None) -> Fast:
@@ -233,6 +264,8 @@ def _money(target: Target, raw: pl.Expr, opts: ParseOptions, currency: pl.Expr |
     ok = raw.str.contains(rf"^-?\d{{1,13}}({re.escape(d)}\d{{1,2}})?$").fill_null(False)
     ok = ok & ((exp >= 2) | ~raw.str.contains(d, literal=True).fill_null(False))
     number = raw if d == "." else raw.str.replace(",", ".", literal=True)
-    scaled = (number.cast(pl.Float64, strict=False) * pl.lit(10.0).pow(exp)).round(0).cast(pl.Int64, strict=False)
+    scaled = (
+        (number.cast(pl.Float64, strict=False) * pl.lit(10.0).pow(exp)).round(0).cast(pl.Int64, strict=False)
+    )
     value = pl.when(ok).then(scaled)
     return Fast(value, _need(ok | raw.is_null(), raw.is_not_null(), target))

@@ -96,8 +96,10 @@ def read_header(data: bytes, *, delimiter: str, quote: str = '"', base_offset: i
             break
         pos, line = end + 1, line + 1
     else:
-        raise InputError("no header line: the file holds only blank lines",
-                         hint="give an export with a header line naming its columns")
+        raise InputError(
+            "no header line: the file holds only blank lines",
+            hint="give an export with a header line naming its columns",
+        )
     start, stop, end_line = pos, pos, line
     while True:
         end = data.find(b"\n", stop)
@@ -117,19 +119,20 @@ class _State:
     """What carries over from one chunk to the next."""
 
     def __init__(self, first_line: int, offset: int) -> None:
-        self.parity = 0            # inside a quoted field at the chunk boundary
-        self.records = 0           # completed records so far
+        self.parity = 0  # inside a quoted field at the chunk boundary
+        self.records = 0  # completed records so far
         self.lines = first_line - 1  # physical line breaks consumed so far (relative to file start)
-        self.start = offset        # byte offset where the current record started
+        self.start = offset  # byte offset where the current record started
         self.start_line = first_line
-        self.count = 0             # delimiters seen so far in the current record
-        self.prev_byte = _NL       # byte before the chunk (a record start counts as after \n)
+        self.count = 0  # delimiters seen so far in the current record
+        self.prev_byte = _NL  # byte before the chunk (a record start counts as after \n)
         self.extra_total = 0
-        self.tail = b""             # last bytes of the previous chunk (blank records across chunks)
+        self.tail = b""  # last bytes of the previous chunk (blank records across chunks)
 
 
-def scan_records(path: str, header: Header, *, delimiter: str, quote: str = '"',
-                 chunk: int = CHUNK) -> RecordMap:
+def scan_records(
+    path: str, header: Header, *, delimiter: str, quote: str = '"', chunk: int = CHUNK
+) -> RecordMap:
     """Map the data records of UTF-8 file ``path`` after ``header`` (see :class:`RecordMap`).
 
     Raises:
@@ -149,7 +152,7 @@ def scan_records(path: str, header: Header, *, delimiter: str, quote: str = '"',
         while data := fh.read(chunk):
             b = np.frombuffer(data, dtype=np.uint8)
             out = _scan_chunk(b, data, base, st, expected, dl_byte, q_byte, path)
-            for acc, arr in zip((blank, ragged_i, ragged_n, multi_i, multi_c), out):
+            for acc, arr in zip((blank, ragged_i, ragged_n, multi_i, multi_c), out, strict=True):
                 if arr.size:
                     acc.append(arr)
             base += len(data)
@@ -162,12 +165,14 @@ def scan_records(path: str, header: Header, *, delimiter: str, quote: str = '"',
             ragged_i.append(np.array([st.records - 1]))
             ragged_n.append(np.array([value]))
     cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)  # noqa: E731
-    return RecordMap(st.records, cat(blank), cat(ragged_i), cat(ragged_n), cat(multi_i), cat(multi_c),
-                     header.end_line + 1)
+    return RecordMap(
+        st.records, cat(blank), cat(ragged_i), cat(ragged_n), cat(multi_i), cat(multi_c), header.end_line + 1
+    )
 
 
-def _scan_chunk(b: np.ndarray, data: bytes, base: int, st: _State, expected: int, dl_byte: int,
-                q_byte: int, path: str) -> tuple[np.ndarray, ...]:
+def _scan_chunk(
+    b: np.ndarray, data: bytes, base: int, st: _State, expected: int, dl_byte: int, q_byte: int, path: str
+) -> tuple[np.ndarray, ...]:
     quoted = st.parity or data.find(bytes((q_byte,))) >= 0
     nl = np.flatnonzero(b == _NL)
     is_dl = b == dl_byte
@@ -176,7 +181,7 @@ def _scan_chunk(b: np.ndarray, data: bytes, base: int, st: _State, expected: int
         # Parity of the running quote count: 1 inside a quoted field.  uint8 wraps, parity survives.
         par = (np.cumsum(isq, dtype=np.uint8) & 1) ^ np.uint8(st.parity)
         _check_quotes(b, isq, par, st, base, q_byte, dl_byte, path)
-        term_k = np.flatnonzero(par[nl] == 0)        # which line breaks end a record
+        term_k = np.flatnonzero(par[nl] == 0)  # which line breaks end a record
         is_dl &= par == 0
         last_parity = int(par[-1])
     else:  # no quote in this chunk: every line break ends a record, every delimiter counts
@@ -196,7 +201,7 @@ def _scan_chunk(b: np.ndarray, data: bytes, base: int, st: _State, expected: int
     rec_counts = counts[:m].copy()
     rec_counts[0] += st.count
     idx = st.records + np.arange(m, dtype=np.int64)
-    end_lines = st.lines + term_k + 1                         # line each record ends on
+    end_lines = st.lines + term_k + 1  # line each record ends on
     start_lines = np.concatenate(([st.start_line], end_lines[:-1] + 1))
     extra = end_lines - start_lines
     starts = np.concatenate(([st.start - base], term[:-1] + 1))  # relative to this chunk (may be < 0)
@@ -235,7 +240,7 @@ def _counts(is_dl: np.ndarray, term: np.ndarray, expected: int, carried: int, si
     if m and first >= 0 and dl.size >= first + middle:
         ok = (first == 0 or dl[first - 1] < term[0]) and (dl.size == first or dl[first] > term[0])
         if ok and m > 1:
-            block = dl[first:first + middle].reshape(m - 1, expected) if expected else None
+            block = dl[first : first + middle].reshape(m - 1, expected) if expected else None
             if block is not None:
                 ok = bool(np.all(block[:, 0] > term[:-1]) and np.all(block[:, -1] < term[1:]))
             ok = ok and (dl.size == first + middle or dl[first + middle] > term[-1])
@@ -260,8 +265,16 @@ def _is_blank(data: bytes, start: int, end: int, st: _State, base: int) -> bool:
     return not data[start:end].strip(_BLANK_BYTES)
 
 
-def _check_quotes(b: np.ndarray, isq: np.ndarray, par: np.ndarray, st: _State, base: int, q_byte: int,
-                  dl_byte: int, path: str) -> None:
+def _check_quotes(
+    b: np.ndarray,
+    isq: np.ndarray,
+    par: np.ndarray,
+    st: _State,
+    base: int,
+    q_byte: int,
+    dl_byte: int,
+    path: str,
+) -> None:
     q = np.flatnonzero(isq)
     if not q.size:
         return
@@ -275,14 +288,18 @@ def _check_quotes(b: np.ndarray, isq: np.ndarray, par: np.ndarray, st: _State, b
     if bad.size:
         at = int(q[bad[0]])
         line = st.lines + 1 + int(np.count_nonzero(b[:at] == _NL))
-        raise InputError(f"line {line}: a quote inside an unquoted field (byte {base + at})",
-                         hint='quote the whole field and double the inner quote: "5"" screen"')
+        raise InputError(
+            f"line {line}: a quote inside an unquoted field (byte {base + at})",
+            hint='quote the whole field and double the inner quote: "5"" screen"',
+        )
 
 
 def _finish(fh: object, st: _State, end: int, expected: int, path: str) -> tuple[str, int] | None:
     if st.parity:
-        raise InputError(f"line {st.start_line}: a quoted field opened here is never closed",
-                         hint="the export was cut short, or a quote inside a field is not doubled")
+        raise InputError(
+            f"line {st.start_line}: a quoted field opened here is never closed",
+            hint="the export was cut short, or a quote inside a field is not doubled",
+        )
     if st.start >= end:
         return None
     st.records += 1

@@ -188,8 +188,10 @@ def mapping_from_dict(data: dict[str, Any], *, where: str = "mapping") -> Mappin
         raise ConfigError(f"{where}: {exc.message}", hint=exc.hint) from None
     for name in spec.tables:
         if name not in INPUT_TABLES:
-            raise ConfigError(f"{where}: unknown table 'tables.{name}'{suggest(name, INPUT_TABLES)}",
-                              hint=f"tables are {', '.join(INPUT_TABLES)}")
+            raise ConfigError(
+                f"{where}: unknown table 'tables.{name}'{suggest(name, INPUT_TABLES)}",
+                hint=f"tables are {', '.join(INPUT_TABLES)}",
+            )
     _check_parse(spec.defaults, f"{where}: defaults")
     for name, tspec in spec.tables.items():
         _check_parse(tspec, f"{where}: tables.{name}")
@@ -199,8 +201,10 @@ def mapping_from_dict(data: dict[str, Any], *, where: str = "mapping") -> Mappin
         _check_parse(fspec, loc)
         if fspec.columns:
             if fspec.table is None:
-                raise ConfigError(f"{loc}: columns need `table` in the same section",
-                                  hint='add table = "invoices" (or customers, payments, events)')
+                raise ConfigError(
+                    f"{loc}: columns need `table` in the same section",
+                    hint='add table = "invoices" (or customers, payments, events)',
+                )
             _check_columns(fspec, INPUT_TABLES[fspec.table], f"{loc}.columns")
     return spec
 
@@ -213,13 +217,15 @@ def _check_parse(spec: ParseSpec, loc: str) -> None:
     if spec.decimal is not None and spec.decimal not in DECIMALS:
         raise ConfigError(f"{loc}.decimal: expected '.' or ',', found {spec.decimal!r}")
     if spec.thousands is not None and spec.thousands not in THOUSANDS:
-        raise ConfigError(f"{loc}.thousands: expected one of {', '.join(map(repr, THOUSANDS))}, "
-                          f"found {spec.thousands!r}")
+        raise ConfigError(
+            f"{loc}.thousands: expected one of {', '.join(map(repr, THOUSANDS))}, found {spec.thousands!r}"
+        )
     if spec.decimal is not None and spec.decimal == spec.thousands:
         raise ConfigError(f"{loc}: decimal and thousands separators are both {spec.decimal!r}")
     if spec.default_currency is not None and not is_currency(spec.default_currency):
-        raise ConfigError(f"{loc}.default_currency: expected an ISO 4217 code, found "
-                          f"{spec.default_currency!r}")
+        raise ConfigError(
+            f"{loc}.default_currency: expected an ISO 4217 code, found {spec.default_currency!r}"
+        )
     for fmt in spec.date_formats or ():
         check_format(fmt, f"{loc}.date_formats", instant=False)
     for fmt in spec.instant_formats or ():
@@ -248,9 +254,11 @@ def check_format(fmt: str, loc: str, *, instant: bool) -> None:
     except pl.exceptions.PolarsError:
         ok = False
     if not ok:
-        raise ConfigError(f"{loc}: format {fmt!r} does not read back a {'timestamp' if instant else 'date'} "
-                          f"(2031-11-23 written as {text!r} reads as {parsed})",
-                          hint="dates need %Y (or %y), %m (or %b/%B) and %d; see strftime")
+        raise ConfigError(
+            f"{loc}: format {fmt!r} does not read back a {'timestamp' if instant else 'date'} "
+            f"(2031-11-23 written as {text!r} reads as {parsed})",
+            hint="dates need %Y (or %y), %m (or %b/%B) and %d; see strftime",
+        )
 
 
 def check_timezone(name: str, loc: str) -> None:
@@ -258,7 +266,9 @@ def check_timezone(name: str, loc: str) -> None:
     try:
         pl.Series([dt.datetime(2024, 1, 1)]).dt.replace_time_zone(name)
     except Exception:  # noqa: BLE001 - polars raises ComputeError or others for unknown zones
-        raise ConfigError(f"{loc}: unknown time zone {name!r}", hint="use an IANA name such as Europe/Paris")
+        raise ConfigError(
+            f"{loc}: unknown time zone {name!r}", hint="use an IANA name such as Europe/Paris"
+        ) from None
 
 
 def _check_columns(spec: TableSpec, table: Table, loc: str) -> None:
@@ -273,8 +283,10 @@ def _check_columns(spec: TableSpec, table: Table, loc: str) -> None:
         for key, value in col.values.items():
             items = value if len(targets) > 1 else [value]
             if len(targets) > 1 and (not isinstance(value, list) or len(value) != len(targets)):
-                raise ConfigError(f"{where}.values.{key}: expected a list of {len(targets)} values "
-                                  f"(one per target), found {value!r}")
+                raise ConfigError(
+                    f"{where}.values.{key}: expected a list of {len(targets)} values "
+                    f"(one per target), found {value!r}"
+                )
             for column, item in zip(targets, items, strict=False):
                 check_value(column, item, f"{where}.values.{key}")
         for fmt in col.formats:
@@ -289,14 +301,18 @@ def resolve_target(name: str, table: Table, where: str) -> Column:
         ConfigError: unknown column, with the closest name.
     """
     if name.startswith(CARRIED_PREFIX) and table is not CUSTOMERS:
-        col = name[len(CARRIED_PREFIX):]
+        col = name[len(CARRIED_PREFIX) :]
         if col not in CUSTOMERS or col == "customer_id":
-            raise ConfigError(f"{where}: unknown customer column {name!r}"
-                              f"{suggest(col, [c for c in CUSTOMERS.names if c != 'customer_id'])}")
+            raise ConfigError(
+                f"{where}: unknown customer column {name!r}"
+                f"{suggest(col, [c for c in CUSTOMERS.names if c != 'customer_id'])}"
+            )
         return CUSTOMERS[col]
     if name not in table:
-        raise ConfigError(f"{where}: unknown {table.name} column {name!r}{suggest(name, table.names)}",
-                          hint=f"{table.name} columns: {', '.join(table.names)}")
+        raise ConfigError(
+            f"{where}: unknown {table.name} column {name!r}{suggest(name, table.names)}",
+            hint=f"{table.name} columns: {', '.join(table.names)}",
+        )
     return table[name]
 
 
@@ -307,7 +323,9 @@ def check_value(column: Column, value: Any, where: str) -> None:
             raise ConfigError(f"{where}: {column.name} takes true or false, found {value!r}")
     elif column.kind is Kind.CHOICE:
         if value not in (column.choices or ()):
-            raise ConfigError(f"{where}: {column.name} takes one of {', '.join(column.choices or ())}, "
-                              f"found {value!r}{suggest(str(value), column.choices or ())}")
+            raise ConfigError(
+                f"{where}: {column.name} takes one of {', '.join(column.choices or ())}, "
+                f"found {value!r}{suggest(str(value), column.choices or ())}"
+            )
     elif not isinstance(value, str | int):
         raise ConfigError(f"{where}: {column.name} takes text, found {value!r}")

@@ -27,6 +27,7 @@ FALSE_WORDS = ("false", "f", "no", "n", "0", "off")
 _BOOL_WORDS = dict.fromkeys(TRUE_WORDS, True) | dict.fromkeys(FALSE_WORDS, False)
 _CONTACT = (Kind.EMAIL, Kind.PHONE, Kind.COUNTRY, Kind.TIMEZONE, Kind.LOCALE)
 CODE, DETAIL = "__code__", "__detail__"
+NO_OFFSET = "a UTC offset such as +01:00 or Z (for times without one, set naive_timezone in the mapping)"
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,12 @@ class Target:
     @property
     def must_have(self) -> bool:
         """An empty cell is an error (required, not nullable and no default to fall back on)."""
-        return (self.column.required and not self.column.nullable and self.column.default is None
-                and self.fallback is None)
+        return (
+            self.column.required
+            and not self.column.nullable
+            and self.column.default is None
+            and self.fallback is None
+        )
 
 
 def result_dtype(column: Column, explain: bool) -> pl.Struct:
@@ -79,16 +84,21 @@ def result_dtype(column: Column, explain: bool) -> pl.Struct:
     return pl.Struct(fields)
 
 
-def cell_expr(target: Target, opts: ParseOptions, *, explain: bool, currency: pl.Expr | None = None) -> pl.Expr:
+def cell_expr(
+    target: Target, opts: ParseOptions, *, explain: bool, currency: pl.Expr | None = None
+) -> pl.Expr:
     """A struct expression (see :func:`result_dtype`) parsing ``target``'s raw column."""
     dtype = result_dtype(target.column, explain)
     if target.column.kind is Kind.MONEY:
         cur = currency if currency is not None else pl.lit(None, dtype=pl.String)
         return pl.struct(pl.col(target.source).alias("t"), cur.alias("cur")).map_batches(
-            lambda s: parse_money_batch(s, target, opts, explain=explain), return_dtype=dtype,
-            is_elementwise=True)
-    return pl.col(target.source).map_batches(lambda s: parse_series(s, target, opts, explain=explain),
-                                             return_dtype=dtype, is_elementwise=True)
+            lambda s: parse_money_batch(s, target, opts, explain=explain),
+            return_dtype=dtype,
+            is_elementwise=True,
+        )
+    return pl.col(target.source).map_batches(
+        lambda s: parse_series(s, target, opts, explain=explain), return_dtype=dtype, is_elementwise=True
+    )
 
 
 @dataclass
@@ -127,8 +137,9 @@ def _prepare(raw: pl.Series, target: Target) -> tuple[pl.Series, pl.Series]:
 def _struct(out: _Out, column: Column, explain: bool) -> pl.Series:
     cols: dict[str, pl.Series] = {"value": out.value.cast(column.dtype), "code": out.code}
     if explain:
-        cols["detail"] = out.detail if out.detail is not None else pl.Series([None] * len(out.value),
-                                                                              dtype=pl.String)
+        cols["detail"] = (
+            out.detail if out.detail is not None else pl.Series([None] * len(out.value), dtype=pl.String)
+        )
     if column.kind is Kind.INSTANT:
         cols["naive"] = out.naive if out.naive is not None else pl.Series([False] * len(out.value))
     return pl.DataFrame(cols).to_struct()
@@ -151,19 +162,32 @@ def _finish(out: _Out, text: pl.Series, mapped: pl.Series, target: Target, expla
     missing = text.is_null() & pl.lit(target.must_have)
     unmapped = text.is_not_null() & mapped.is_null()
     missing_s, unmapped_s = _series(missing), unmapped
-    out.code = _series(pl.when(pl.lit(missing_s)).then(pl.lit("missing_value"))
-                       .when(pl.lit(unmapped_s)).then(pl.lit(_invalid_code(target.column.kind)))
-                       .otherwise(pl.lit(out.code)))
+    out.code = _series(
+        pl.when(pl.lit(missing_s))
+        .then(pl.lit("missing_value"))
+        .when(pl.lit(unmapped_s))
+        .then(pl.lit(_invalid_code(target.column.kind)))
+        .otherwise(pl.lit(out.code))
+    )
     if explain:
         detail = out.detail if out.detail is not None else pl.Series([None] * len(text), dtype=pl.String)
-        out.detail = _series(pl.when(pl.lit(missing_s)).then(pl.lit(f"{target.column.name} is required"))
-                             .when(pl.lit(unmapped_s)).then(pl.lit(_map_detail(target)))
-                             .otherwise(pl.lit(detail)))
+        out.detail = _series(
+            pl.when(pl.lit(missing_s))
+            .then(pl.lit(f"{target.column.name} is required"))
+            .when(pl.lit(unmapped_s))
+            .then(pl.lit(_map_detail(target)))
+            .otherwise(pl.lit(detail))
+        )
 
 
 def _invalid_code(kind: Kind) -> str:
-    return {Kind.BOOL: "invalid_bool", Kind.DATE: "invalid_date", Kind.INSTANT: "invalid_instant",
-            Kind.MONEY: "invalid_amount", Kind.CURRENCY: "unknown_currency"}.get(kind, "invalid_choice")
+    return {
+        Kind.BOOL: "invalid_bool",
+        Kind.DATE: "invalid_date",
+        Kind.INSTANT: "invalid_instant",
+        Kind.MONEY: "invalid_amount",
+        Kind.CURRENCY: "unknown_currency",
+    }.get(kind, "invalid_choice")
 
 
 def _map_detail(target: Target) -> str:
@@ -180,7 +204,9 @@ def _text(s: pl.Series, target: Target, opts: ParseOptions, explain: bool) -> _O
 
 def _ident(s: pl.Series, target: Target, opts: ParseOptions, explain: bool) -> _Out:
     bad = s.str.contains(r"[\x00-\x1f\x7f]").fill_null(False)
-    detail = _series(pl.when(pl.lit(bad)).then(pl.lit("a line break or control character"))) if explain else None
+    detail = (
+        _series(pl.when(pl.lit(bad)).then(pl.lit("a line break or control character"))) if explain else None
+    )
     return _Out(_series(pl.when(pl.lit(~bad)).then(pl.lit(s))), _codes(bad, "invalid_id"), detail)
 
 
@@ -198,7 +224,9 @@ def _choice(s: pl.Series, target: Target, opts: ParseOptions, explain: bool) -> 
     key = s.str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
     value = _series(pl.when(pl.lit(key).is_in(choices)).then(pl.lit(key)))
     bad = s.is_not_null() & value.is_null()
-    return _Out(value, _codes(bad, "invalid_choice"), _const(" | ".join(choices), len(s)) if explain else None)
+    return _Out(
+        value, _codes(bad, "invalid_choice"), _const(" | ".join(choices), len(s)) if explain else None
+    )
 
 
 def _currency(s: pl.Series, target: Target, opts: ParseOptions, explain: bool) -> _Out:
@@ -216,12 +244,20 @@ def _back(keys: pl.Series, uniq: pl.Series, cols: dict[str, pl.Series]) -> pl.Da
 
 def _date(s: pl.Series, target: Target, opts: ParseOptions, explain: bool) -> _Out:
     base = opts.dates
-    dopts = base if not target.formats else DateOptions(target.formats, base.dayfirst, base.naive_timezone,
-                                                        base.excel_serials)
+    dopts = (
+        base
+        if not target.formats
+        else DateOptions(target.formats, base.dayfirst, base.naive_timezone, base.excel_serials)
+    )
     uniq = s.drop_nulls().unique().sort()
     parsed = parse_dates(uniq, dopts, explain=explain)
-    code = _series(pl.when(pl.lit(parsed.value).is_null()).then(pl.lit("invalid_date"))
-                   .when(pl.lit(parsed.ambiguous)).then(pl.lit("ambiguous_date")).otherwise(pl.lit("")))
+    code = _series(
+        pl.when(pl.lit(parsed.value).is_null())
+        .then(pl.lit("invalid_date"))
+        .when(pl.lit(parsed.ambiguous))
+        .then(pl.lit("ambiguous_date"))
+        .otherwise(pl.lit(""))
+    )
     cols = {"value": _series(pl.when(~pl.lit(parsed.ambiguous)).then(pl.lit(parsed.value))), "code": code}
     if explain:
         formats = pl.lit(describe_formats(dopts.formats))
@@ -246,9 +282,7 @@ def _instant(s: pl.Series, target: Target, opts: ParseOptions, explain: bool) ->
         detail = _const(describe_formats(iopts.formats), len(s))
         if iopts.naive_timezone is None and bad.any():
             no_zone = lacks_offset(s.fill_null(""), iopts) & bad
-            detail = _series(pl.when(pl.lit(no_zone)).then(pl.lit(
-                "a UTC offset such as +01:00 or Z (for times without one, set naive_timezone in the mapping)"))
-                .otherwise(pl.lit(detail)))
+            detail = _series(pl.when(pl.lit(no_zone)).then(pl.lit(NO_OFFSET)).otherwise(pl.lit(detail)))
     return _Out(value, _codes(bad, "invalid_instant"), detail, naive)
 
 
@@ -266,14 +300,23 @@ def parse_money_batch(batch: pl.Series, target: Target, opts: ParseOptions, *, e
     table = uniq.with_columns(value=value, code=code, detail=detail)
     back = pairs.join(table, on=["t", "cur"], how="left", maintain_order="left", nulls_equal=True)
     invalid = back["code"] == "invalid_amount"
-    detail_out = _series(pl.when(pl.lit(invalid)).then(pl.lit(opts.money.example()))
-                         .otherwise(pl.lit(back["detail"]))) if explain else None
+    detail_out = (
+        _series(pl.when(pl.lit(invalid)).then(pl.lit(opts.money.example())).otherwise(pl.lit(back["detail"])))
+        if explain
+        else None
+    )
     out = _Out(back["value"], back["code"].fill_null(""), detail_out)
     _finish(out, text, mapped, target, explain)
     return _struct(out, target.column, explain)
 
 
 _HANDLERS: dict[Kind, Handler] = {
-    Kind.ID: _ident, Kind.TEXT: _text, Kind.DATE: _date, Kind.INSTANT: _instant, Kind.CURRENCY: _currency,
-    Kind.CHOICE: _choice, Kind.BOOL: _bool, **dict.fromkeys(_CONTACT, _text),
+    Kind.ID: _ident,
+    Kind.TEXT: _text,
+    Kind.DATE: _date,
+    Kind.INSTANT: _instant,
+    Kind.CURRENCY: _currency,
+    Kind.CHOICE: _choice,
+    Kind.BOOL: _bool,
+    **dict.fromkeys(_CONTACT, _text),
 }

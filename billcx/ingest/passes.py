@@ -84,17 +84,25 @@ def run_passes(plan: SourcePlan) -> Passes:
     fasts = {t.name: fast_expr(t, plan.options, currency=cur) for t in plan.targets}
     oks = [pl.col(OK + n) for n in fasts]
     rules = [(pl.col(a) < pl.col(b)).fill_null(False) for a, b, _ in _rules(plan)]
-    bad = (~pl.all_horizontal(oks or [pl.lit(True)]) | _header_repeat(plan, first_only=True) | _ragged(plan)
-           | pl.any_horizontal(rules or [pl.lit(False)]))
+    bad = (
+        ~pl.all_horizontal(oks or [pl.lit(True)])
+        | _header_repeat(plan, first_only=True)
+        | _ragged(plan)
+        | pl.any_horizontal(rules or [pl.lit(False)])
+    )
     naive = {name: f.naive for name, f in fasts.items() if f.naive is not None}
     # Values and their checks in one context, so polars computes shared sub-expressions once.
     pre = [f.pre.alias(PRE + n) for n, f in fasts.items() if f.pre is not None]
-    first = (plan.raw.frame
-             .with_columns(*pre)
-             .with_columns(*[f.value.alias(n) for n, f in fasts.items()], *[f.ok.alias(OK + n) for n, f in fasts.items()],
-                           *[e.alias(NAIVE + n) for n, e in naive.items()])
-             .select(IDX, *fasts, *[NAIVE + n for n in naive], bad.alias(BAD))
-             .collect(engine="streaming"))
+    first = (
+        plan.raw.frame.with_columns(*pre)
+        .with_columns(
+            *[f.value.alias(n) for n, f in fasts.items()],
+            *[f.ok.alias(OK + n) for n, f in fasts.items()],
+            *[e.alias(NAIVE + n) for n, e in naive.items()],
+        )
+        .select(IDX, *fasts, *[NAIVE + n for n in naive], bad.alias(BAD))
+        .collect(engine="streaming")
+    )
     naive_counts = {n: int(first[NAIVE + n].sum()) for n in naive}
     flagged = first.filter(pl.col(BAD))[IDX]
     clean = (first.filter(~pl.col(BAD)) if len(flagged) else first).select(IDX, *fasts)
@@ -107,55 +115,98 @@ def run_passes(plan: SourcePlan) -> Passes:
     return Passes(clean, issues, naive_counts, recovered.height, keys)
 
 
-def _second_pass(plan: SourcePlan, flagged: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int],
-                                                                 pl.Series]:
+def _second_pass(
+    plan: SourcePlan, flagged: pl.Series
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int], pl.Series]:
     cur = pl.col(plan.currency_source) if plan.currency_source else None
     names = [t.name for t in plan.targets]
     sources = sorted({t.source for t in plan.targets})
-    full = (plan.raw.frame.filter(pl.col(IDX).is_in(flagged.implode()))
-            .with_columns([cell_expr(t, plan.options, explain=True, currency=cur).alias(t.name)
-                           for t in plan.targets])
-            .with_columns(_header_repeat(plan).alias(HDR), _ragged(plan).alias("__ragged"))
-            .collect())
+    full = (
+        plan.raw.frame.filter(pl.col(IDX).is_in(flagged.implode()))
+        .with_columns(
+            [cell_expr(t, plan.options, explain=True, currency=cur).alias(t.name) for t in plan.targets]
+        )
+        .with_columns(_header_repeat(plan).alias(HDR), _ragged(plan).alias("__ragged"))
+        .collect()
+    )
     ragged = full.select(IDX).join(plan.raw.ragged, on=IDX, how="inner")
     whole_row = pl.col(HDR) | pl.col("__ragged")
     parts: list[pl.DataFrame] = []
     if not ragged.is_empty():
         width = len(plan.raw.header)
-        parts.append(ragged.select(
-            IDX, column=pl.lit(""), value=pl.lit(""), code=pl.lit("ragged_row"),
-            detail=pl.format(f"{width} fields like the header, found {{}}", pl.col("fields"))))
+        parts.append(
+            ragged.select(
+                IDX,
+                column=pl.lit(""),
+                value=pl.lit(""),
+                code=pl.lit("ragged_row"),
+                detail=pl.format(f"{width} fields like the header, found {{}}", pl.col("fields")),
+            )
+        )
     hdr = full.filter(pl.col(HDR) & ~pl.col("__ragged"))
     if not hdr.is_empty():
-        parts.append(hdr.select(IDX, column=pl.lit(""), value=pl.lit(""), code=pl.lit("duplicate_header"),
-                                detail=pl.lit("")))
+        parts.append(
+            hdr.select(
+                IDX, column=pl.lit(""), value=pl.lit(""), code=pl.lit("duplicate_header"), detail=pl.lit("")
+            )
+        )
     cells = full.filter(~whole_row)
     for t in plan.targets:
         field = pl.col(t.name).struct
-        parts.append(cells.filter(field.field("code") != "").select(
-            IDX, column=pl.lit(plan.source_name(t.name)), value=pl.col(t.source).cast(pl.String),
-            code=field.field("code"), detail=field.field("detail")))
-    values = cells.select(IDX, *[pl.col(n).struct.field("value").alias(n) for n in names],
-                          *[pl.col(s) for s in sources],
-                          __cell_bad=pl.any_horizontal([pl.col(n).struct.field("code") != "" for n in names]
-                                                       or [pl.lit(False)]))
+        parts.append(
+            cells.filter(field.field("code") != "").select(
+                IDX,
+                column=pl.lit(plan.source_name(t.name)),
+                value=pl.col(t.source).cast(pl.String),
+                code=field.field("code"),
+                detail=field.field("detail"),
+            )
+        )
+    values = cells.select(
+        IDX,
+        *[pl.col(n).struct.field("value").alias(n) for n in names],
+        *[pl.col(s) for s in sources],
+        __cell_bad=pl.any_horizontal(
+            [pl.col(n).struct.field("code") != "" for n in names] or [pl.lit(False)]
+        ),
+    )
     for a, b, code in _rules(plan):
         broken = values.filter(~pl.col("__cell_bad") & (pl.col(a) < pl.col(b)).fill_null(False))
         src = next(t.source for t in plan.targets if t.name == a)
-        parts.append(broken.select(IDX, column=pl.lit(plan.source_name(a)), value=pl.col(src).cast(pl.String),
-                                   code=pl.lit(code), detail=pl.col(b).cast(pl.String)))
-    issues = with_src(pl.concat([conform_issue_part(p) for p in parts]), plan.src) if parts else empty_issues()
+        parts.append(
+            broken.select(
+                IDX,
+                column=pl.lit(plan.source_name(a)),
+                value=pl.col(src).cast(pl.String),
+                code=pl.lit(code),
+                detail=pl.col(b).cast(pl.String),
+            )
+        )
+    issues = (
+        with_src(pl.concat([conform_issue_part(p) for p in parts]), plan.src) if parts else empty_issues()
+    )
     rejected = issues[IDX].unique().implode()
     recovered = values.filter(~pl.col(IDX).is_in(rejected)).select(IDX, *names)
     kept = cells.filter(~pl.col(IDX).is_in(rejected))
-    naive = {t.name: int(kept.select(pl.col(t.name).struct.field("naive").sum()).item())
-             for t in plan.targets if t.column.kind is Kind.INSTANT}
+    naive = {
+        t.name: int(kept.select(pl.col(t.name).struct.field("naive").sum()).item())
+        for t in plan.targets
+        if t.column.kind is Kind.INSTANT
+    }
     keys = pl.Series("key", [], dtype=pl.String)
     key = plan.table.key
     feed = next((t for t in plan.targets if t.name == key), None) if key else None
-    if feed is not None:
-        keys = full.filter(pl.col(IDX).is_in(rejected)).select(
-            pl.coalesce(pl.col(key).struct.field("value").cast(pl.String),
-                        pl.col(feed.source).str.strip_chars())).to_series().drop_nulls().alias("key")
+    if key is not None and feed is not None:
+        keys = (
+            full.filter(pl.col(IDX).is_in(rejected))
+            .select(
+                pl.coalesce(
+                    pl.col(key).struct.field("value").cast(pl.String), pl.col(feed.source).str.strip_chars()
+                )
+            )
+            .to_series()
+            .drop_nulls()
+            .alias("key")
+        )
     issues = issues.unique(subset=[IDX, "column", "code"], keep="first", maintain_order=True)
     return recovered, issues, naive, keys

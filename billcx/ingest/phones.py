@@ -15,15 +15,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import phonenumbers
 import polars as pl
 from phonenumbers import PhoneMetadata
 
 _PUNCT = r"[\s().\-/\u00a0]"
-_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
-          "fixed_line", "mobile")
+_TYPES = (
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+    "mobile",
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ def _desc(d: object) -> _Desc | None:
     return _Desc(pattern, tuple(getattr(d, "possible_length", None) or ()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _calling_code(cc: int) -> tuple[tuple[_Region, ...], str | None] | None:
     """Regions of calling code ``cc`` in phonenumbers' order, and the main region's national prefix
     pattern; None when the bulk check cannot mirror phonenumbers for this code."""
@@ -89,7 +99,9 @@ def _typed(frame: pl.DataFrame, region: _Region) -> pl.Series:
     for desc in sorted(region.types, key=lambda d: 0 if d in region.types[-2:] else 1):
         if not todo.any():
             break
-        hit = pl.Series([False] * frame.height, dtype=pl.Boolean).scatter(todo.arg_true(), _matches(frame.filter(todo), desc))
+        hit = pl.Series([False] * frame.height, dtype=pl.Boolean).scatter(
+            todo.arg_true(), _matches(frame.filter(todo), desc)
+        )
         found = found | hit
         todo = todo & ~hit
     return found
@@ -106,12 +118,14 @@ def bulk_e164(values: pl.Series) -> pl.Series:
     frame = frame.filter(pl.col("v").str.contains(r"^\+[1-9]\d{6,16}$"))
     if frame.is_empty():
         return pl.Series([None] * len(values), dtype=pl.String)
-    by_len = {n: sorted(c for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE if len(str(c)) == n)
-              for n in (1, 2, 3)}
+    by_len = {
+        n: sorted(c for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE if len(str(c)) == n) for n in (1, 2, 3)
+    }
     # Calling codes are prefix-free: at most one of the 1-, 2- and 3-digit prefixes is one.
     head = {n: pl.col("v").str.slice(1, n).cast(pl.Int32, strict=False) for n in (1, 2, 3)}
-    frame = frame.with_columns(cc=pl.coalesce([pl.when(head[n].is_in(by_len[n])).then(head[n])
-                                               for n in (1, 2, 3)]))
+    frame = frame.with_columns(
+        cc=pl.coalesce([pl.when(head[n].is_in(by_len[n])).then(head[n]) for n in (1, 2, 3)])
+    )
     frame = frame.filter(pl.col("cc").is_not_null())
     frame = frame.with_columns(nsn=pl.col("v").str.slice(pl.col("cc").cast(pl.String).str.len_chars() + 1))
     accepted: list[pl.DataFrame] = []

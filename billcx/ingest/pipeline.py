@@ -27,6 +27,7 @@ from billcx.ingest.sources import SourceSpec, plan_source
 from billcx.schema import CUSTOMERS, EVENTS, INVOICES, PAYMENTS
 
 log = logging.getLogger(__name__)
+DEFAULT_SETTINGS = IngestSettings()
 Progress = Callable[[str, int, int], None]
 
 
@@ -34,8 +35,13 @@ def _spec(source: Path | str | SourceSpec) -> SourceSpec:
     return source if isinstance(source, SourceSpec) else SourceSpec(Path(source))
 
 
-def ingest(sources: Sequence[Path | str | SourceSpec], *, mapping: MappingSpec | None = None,
-           settings: IngestSettings = IngestSettings(), on_progress: Progress | None = None) -> IngestResult:
+def ingest(
+    sources: Sequence[Path | str | SourceSpec],
+    *,
+    mapping: MappingSpec | None = None,
+    settings: IngestSettings = DEFAULT_SETTINGS,
+    on_progress: Progress | None = None,
+) -> IngestResult:
     """Read billing exports into the data contract's clean tables.
 
     Args:
@@ -62,8 +68,14 @@ def ingest(sources: Sequence[Path | str | SourceSpec], *, mapping: MappingSpec |
     with tempfile.TemporaryDirectory(prefix="billcx-ingest-") as tmp:
         for i, spec in enumerate(specs):
             report_progress("reading", i, len(specs))
-            plan = plan_source(i, spec, mapping, encoding=settings.encoding, sample_rows=settings.sample_rows,
-                               workdir=Path(tmp))
+            plan = plan_source(
+                i,
+                spec,
+                mapping,
+                encoding=settings.encoding,
+                sample_rows=settings.sample_rows,
+                workdir=Path(tmp),
+            )
             asm.add(plan, run_passes(plan))
         report_progress("reading", len(specs), len(specs))
     report_progress("checking", 0, 1)
@@ -81,16 +93,19 @@ def _check_and_build(asm: Assembly) -> IngestResult:
 
     if invoices.frame is not None:
         invoices.frame, derived = derive.invoice_columns(
-            invoices.frame, status=derive_spec.status_from_paid_date,
-            amount_paid=derive_spec.amount_paid_from_paid_date)
+            invoices.frame,
+            status=derive_spec.status_from_paid_date,
+            amount_paid=derive_spec.amount_paid_from_paid_date,
+        )
         invoices.notes += [f"{d.column} derived for {d.rows} rows: {d.rule}" for d in derived]
     for state in (customers, invoices, payments):
         if state.frame is not None and state.table.key:
             asm.dedupe(state)
 
     if customers.frame is None and derive_spec.customers == "auto" and invoices.frame is not None:
-        customers.frame = derive.customers_from(invoices.frame,
-                                                payments.frame if payments.frame is not None else None)
+        customers.frame = derive.customers_from(
+            invoices.frame, payments.frame if payments.frame is not None else None
+        )
         customers.derived_from = "invoices" + (" and payments" if payments.frame is not None else "")
     if customers.frame is not None:
         asm.normalise_contacts(customers, derive_timezone=derive_spec.timezone_from_country)
@@ -98,18 +113,30 @@ def _check_and_build(asm: Assembly) -> IngestResult:
     cust_ids = customers.keys()
     for state in (invoices, payments, events):
         if state.frame is not None:
-            asm.refer(state, "customer_id", cust_ids, customers.rejected_keys(), parent="customer",
-                      code="unknown_customer")
+            asm.refer(
+                state,
+                "customer_id",
+                cust_ids,
+                customers.rejected_keys(),
+                parent="customer",
+                code="unknown_customer",
+            )
     if payments.frame is not None and invoices.frame is not None:
-        payments.frame, found = checks.payments_vs_invoices(payments.frame, invoices.frame,
-                                                            invoices.rejected_keys(), input_name=asm.input_name)
+        payments.frame, found = checks.payments_vs_invoices(
+            payments.frame, invoices.frame, invoices.rejected_keys(), input_name=asm.input_name
+        )
         asm.found(found)
-    if payments.frame is None and derive_spec.payments == "auto" and invoices.frame is not None \
-            and "paid_date" in invoices.frame.columns:
+    if (
+        payments.frame is None
+        and derive_spec.payments == "auto"
+        and invoices.frame is not None
+        and "paid_date" in invoices.frame.columns
+    ):
         payments.frame = derive.payments_from(invoices.frame)
         payments.derived_from = "settled invoices"
-        payments.notes.append(f"{payments.frame.height} payments derived, one per settled invoice with an "
-                              f"amount paid (paid_at = paid_date 00:00 UTC, payment_id "
-                              f"{derive.PAYMENT_PREFIX}<invoice_id>)")
+        payments.notes.append(
+            f"{payments.frame.height} payments derived, one per settled invoice with an "
+            f"amount paid (paid_at = paid_date 00:00 UTC, payment_id "
+            f"{derive.PAYMENT_PREFIX}<invoice_id>)"
+        )
     return asm.finish(customers, invoices, payments, events)
-

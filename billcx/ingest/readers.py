@@ -116,6 +116,7 @@ def read_source(path: Path, *, name: str, options: ReadOptions, workdir: Path) -
 
 # -- CSV --------------------------------------------------------------------------------------------
 
+
 def _read_csv(path: Path, name: str, options: ReadOptions, workdir: Path) -> RawSource:
     info = sniff_encoding(path, forced=options.encoding, forced_by=options.encoding_by)
     text_path = path
@@ -134,32 +135,61 @@ def _read_csv(path: Path, name: str, options: ReadOptions, workdir: Path) -> Raw
         fh.seek(skip)
         head = fh.read(_HEAD_BYTES)
     if not head.strip():
-        raise InputError("the file is empty; expected a header line and data rows",
-                         hint="check the export finished and the right file was given")
+        raise InputError(
+            "the file is empty; expected a header line and data rows",
+            hint="check the export finished and the right file was given",
+        )
     if b"\n" not in head and b"\r" in head:
-        raise InputError("lines end with a lone carriage return (classic Mac); expected \\n or \\r\\n",
-                         hint="convert the line endings, e.g. with `tr '\\r' '\\n'`")
+        raise InputError(
+            "lines end with a lone carriage return (classic Mac); expected \\n or \\r\\n",
+            hint="convert the line endings, e.g. with `tr '\\r' '\\n'`",
+        )
     delimiter, delimiter_by = _choose_delimiter(head, options.delimiter)
     header = read_header(head, delimiter=delimiter, base_offset=skip)
     rmap = scan_records(str(text_path), header, delimiter=delimiter)
     schema = {position_name(i): pl.String() for i in range(len(header.fields))}
     if rmap.n_records:
-        lf = pl.scan_csv(text_path, has_header=False, skip_lines=header.end_line, separator=delimiter,
-                         schema=schema, truncate_ragged_lines=True, missing_columns="insert",
-                         extra_columns="ignore", row_index_name=IDX, raise_if_empty=False,
-                         encoding="utf8")
+        lf = pl.scan_csv(
+            text_path,
+            has_header=False,
+            skip_lines=header.end_line,
+            separator=delimiter,
+            schema=schema,
+            truncate_ragged_lines=True,
+            missing_columns="insert",
+            extra_columns="ignore",
+            row_index_name=IDX,
+            raise_if_empty=False,
+            encoding="utf8",
+        )
         if rmap.blank.size:
             lf = lf.filter(~pl.col(IDX).is_in(pl.Series(rmap.blank, dtype=pl.UInt32).implode()))
     else:
         lf = pl.DataFrame(schema={**schema, IDX: pl.UInt32()}).lazy().select(IDX, *schema)
-    ragged = pl.DataFrame({IDX: pl.Series(rmap.ragged_idx, dtype=pl.UInt32),
-                           "fields": pl.Series(rmap.ragged_fields, dtype=pl.Int64)})
+    ragged = pl.DataFrame(
+        {
+            IDX: pl.Series(rmap.ragged_idx, dtype=pl.UInt32),
+            "fields": pl.Series(rmap.ragged_fields, dtype=pl.Int64),
+        }
+    )
     lines = rmap.lines
     if header.line != 1:
         log.debug("%s: header on line %d", name, header.line)
     notes = (f"header on line {header.line} (blank lines before it)",) if header.line != 1 else ()
-    return RawSource(name, "csv", header.fields, lf, rmap.n_records - int(rmap.blank.size),
-                     int(rmap.blank.size), ragged, lines, info, delimiter, delimiter_by, notes=notes)
+    return RawSource(
+        name,
+        "csv",
+        header.fields,
+        lf,
+        rmap.n_records - int(rmap.blank.size),
+        int(rmap.blank.size),
+        ragged,
+        lines,
+        info,
+        delimiter,
+        delimiter_by,
+        notes=notes,
+    )
 
 
 def _choose_delimiter(head: bytes, forced: str | None) -> tuple[str, str]:
@@ -182,8 +212,10 @@ def _choose_delimiter(head: bytes, forced: str | None) -> tuple[str, str]:
         if best is None or score[:2] > best[:2]:
             best = score
     if best is None:
-        raise InputError("no delimiter found: the header has a single column; expected , ; tab or |",
-                         hint="the file may not be a CSV export; set `delimiter` in the mapping if it is")
+        raise InputError(
+            "no delimiter found: the header has a single column; expected , ; tab or |",
+            hint="the file may not be a CSV export; set `delimiter` in the mapping if it is",
+        )
     return best[2], "detected"
 
 
@@ -193,6 +225,7 @@ def delimiter_name(d: str | None) -> str:
 
 
 # -- Parquet ----------------------------------------------------------------------------------------
+
 
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     col = pl.col(name)
@@ -226,6 +259,7 @@ def _no_ragged() -> pl.DataFrame:
 
 # -- XLSX -------------------------------------------------------------------------------------------
 
+
 def _read_xlsx(path: Path, name: str, sheet: str | None) -> RawSource:
     import fastexcel  # local: only spreadsheet users pay for the import
 
@@ -254,9 +288,18 @@ def _read_xlsx(path: Path, name: str, sheet: str | None) -> RawSource:
     data = data.filter(~pl.col(IDX).is_in(blank_idx.cast(pl.UInt32).implode()))
     data = data.select(IDX, *[pl.col(c).alias(position_name(i)) for i, c in enumerate(cols)])
     header_line = first_row + h
-    return RawSource(name, "xlsx", header, data.lazy(), data.height, blank_idx.len(), _no_ragged(),
-                     lambda idx: np.asarray(idx) + header_line + 1, excel_serials=True,
-                     notes=(f"sheet {names[index]!r}",))
+    return RawSource(
+        name,
+        "xlsx",
+        header,
+        data.lazy(),
+        data.height,
+        blank_idx.len(),
+        _no_ragged(),
+        lambda idx: np.asarray(idx) + header_line + 1,
+        excel_serials=True,
+        notes=(f"sheet {names[index]!r}",),
+    )
 
 
 def _first_xlsx_row(path: Path, index: int) -> int:
@@ -266,7 +309,9 @@ def _first_xlsx_row(path: Path, index: int) -> int:
             rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
             book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
             rids = re.findall(r"<sheet\b[^>]*\br:id=\"([^\"]+)\"", book)
-            targets = dict(re.findall(r"<Relationship\b[^>]*\bId=\"([^\"]+)\"[^>]*\bTarget=\"([^\"]+)\"", rels))
+            targets = dict(
+                re.findall(r"<Relationship\b[^>]*\bId=\"([^\"]+)\"[^>]*\bTarget=\"([^\"]+)\"", rels)
+            )
             target = targets[rids[index]].lstrip("/")
             target = target if target.startswith("xl/") else f"xl/{target}"
             with zf.open(target) as fh:

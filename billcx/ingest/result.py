@@ -83,12 +83,16 @@ def write_ingest(result: IngestResult, out_dir: str | Path) -> tuple[Path, ...]:
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = [write_table(frame, out / f"{name}.parquet", fmt=Format.PARQUET, table=_TABLES[name])
-               for name, frame in result.tables().items()]
+    written = [
+        write_table(frame, out / f"{name}.parquet", fmt=Format.PARQUET, table=_TABLES[name])
+        for name, frame in result.tables().items()
+    ]
     if result.events is None:
         (out / "events.parquet").unlink(missing_ok=True)
     written.append(write_table(result.rejects, out / "rejects.csv", fmt=Format.CSV, table=REJECTS))
     report = out / "report.json"
-    write_text(report, json.dumps(result.report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    write_text(
+        report, json.dumps(result.report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
     written.append(report)
     return tuple(written)

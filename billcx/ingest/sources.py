@@ -81,8 +81,9 @@ class SourcePlan:
         return feed.source if feed is not None else target
 
 
-def plan_source(src: int, spec: SourceSpec, mapping: MappingSpec, *, encoding: str | None,
-                sample_rows: int, workdir: Path) -> SourcePlan:
+def plan_source(
+    src: int, spec: SourceSpec, mapping: MappingSpec, *, encoding: str | None, sample_rows: int, workdir: Path
+) -> SourcePlan:
     """Read ``spec``'s header and first rows and decide how to ingest it.
 
     Raises:
@@ -99,8 +100,12 @@ def plan_source(src: int, spec: SourceSpec, mapping: MappingSpec, *, encoding: s
         raise UsageError(f"{name}: unknown table {spec.table!r}; expected one of {', '.join(INPUT_TABLES)}")
     layered = effective(mapping, base, table_hint) if table_hint else effective(mapping, base, "")
     enc, enc_by = (encoding, "flag") if encoding else (layered.parse.encoding, "mapping")
-    raw = read_source(spec.path, name=name, workdir=workdir,
-                      options=ReadOptions(enc, enc_by, layered.parse.delimiter, layered.parse.sheet))
+    raw = read_source(
+        spec.path,
+        name=name,
+        workdir=workdir,
+        options=ReadOptions(enc, enc_by, layered.parse.delimiter, layered.parse.sheet),
+    )
     table_name, table_by = _decide_table(spec, fspec, raw, mapping, name)
     table = INPUT_TABLES[table_name]
     eff = effective(mapping, base, table_name)
@@ -112,16 +117,35 @@ def plan_source(src: int, spec: SourceSpec, mapping: MappingSpec, *, encoding: s
     sample = raw.frame.head(sample_rows).collect()
     options, notes = _options(eff, raw, resolution, sample)
     targets = tuple(
-        Target(f.target, f.column, position_name(f.position), f.values, f.strict, f.formats,
-               default_currency if f.column.kind is Kind.CURRENCY and not f.carried else None)
-        for f in resolution.feeds)
+        Target(
+            f.target,
+            f.column,
+            position_name(f.position),
+            f.values,
+            f.strict,
+            f.formats,
+            default_currency if f.column.kind is Kind.CURRENCY and not f.carried else None,
+        )
+        for f in resolution.feeds
+    )
     currency = resolution.feed("currency")
-    return SourcePlan(src, name, raw, table, table_by, resolution, targets, options,
-                      position_name(currency.position) if currency else None, (*raw.notes, *notes))
+    return SourcePlan(
+        src,
+        name,
+        raw,
+        table,
+        table_by,
+        resolution,
+        targets,
+        options,
+        position_name(currency.position) if currency else None,
+        (*raw.notes, *notes),
+    )
 
 
-def _decide_table(spec: SourceSpec, fspec: object, raw: RawSource, mapping: MappingSpec,
-                  name: str) -> tuple[str, str]:
+def _decide_table(
+    spec: SourceSpec, fspec: object, raw: RawSource, mapping: MappingSpec, name: str
+) -> tuple[str, str]:
     if spec.table is not None:
         return spec.table, "argument"
     table = getattr(fspec, "table", None)
@@ -131,9 +155,11 @@ def _decide_table(spec: SourceSpec, fspec: object, raw: RawSource, mapping: Mapp
     if chosen is not None:
         return chosen
     shown = ", ".join(h for h in raw.header[:12] if h.strip()) or "(no names)"
-    raise InputError(f"{name}: cannot tell which table this file feeds; its header has {shown}",
-                     hint="name the file customers/invoices/payments/events.csv, or add "
-                          f'[files."{spec.path.name}"] table = "invoices" to the mapping')
+    raise InputError(
+        f"{name}: cannot tell which table this file feeds; its header has {shown}",
+        hint="name the file customers/invoices/payments/events.csv, or add "
+        f'[files."{spec.path.name}"] table = "invoices" to the mapping',
+    )
 
 
 def _missing_error(name: str, table: Table, header: tuple[str, ...], missing: list[str]) -> InputError:
@@ -145,13 +171,16 @@ def _missing_error(name: str, table: Table, header: tuple[str, ...], missing: li
         if near and first_hint is None:
             first_hint = f'map it in a mapping file: [tables.{table.name}.columns] "{near}" = "{col}"'
     found = ", ".join(repr(h) for h in header if h.strip()) or "no named columns"
-    return InputError(f"{name}: missing required {table.name} column{'s' if len(missing) > 1 else ''} "
-                      f"{', '.join(parts)}; found {found}",
-                      hint=first_hint or f"the {table.name} table needs {', '.join(table.required)}")
+    return InputError(
+        f"{name}: missing required {table.name} column{'s' if len(missing) > 1 else ''} "
+        f"{', '.join(parts)}; found {found}",
+        hint=first_hint or f"the {table.name} table needs {', '.join(table.required)}",
+    )
 
 
-def _options(eff: Effective, raw: RawSource, res: Resolution, sample: pl.DataFrame) -> tuple[ParseOptions,
-                                                                                             list[str]]:
+def _options(
+    eff: Effective, raw: RawSource, res: Resolution, sample: pl.DataFrame
+) -> tuple[ParseOptions, list[str]]:
     p = eff.parse
     notes: list[str] = []
     decimal = p.decimal

@@ -17,8 +17,14 @@ def summary(report: IngestReport, *, out_dir: str | None = None) -> RenderableTy
     for col in ("file", "table", "read", "clean", "rejected", "collapsed"):
         files.add_column(col, justify="left" if col in ("file", "table") else "right")
     for f in report.files:
-        files.add_row(f.file, f"{f.table} ({f.table_by})", f"{f.rows_read:,}", f"{f.rows_clean:,}",
-                      f"{f.rows_rejected:,}", f"{f.duplicates_collapsed:,}")
+        files.add_row(
+            f.file,
+            f"{f.table} ({f.table_by})",
+            f"{f.rows_read:,}",
+            f"{f.rows_clean:,}",
+            f"{f.rows_rejected:,}",
+            f"{f.duplicates_collapsed:,}",
+        )
     parts.append(files)
     tables = Table(title="clean tables", title_justify="left", show_edge=False)
     tables.add_column("table")
@@ -50,10 +56,14 @@ def verdict(report: IngestReport, *, out_dir: str | None = None) -> str:
         return f"ok: {report.rows_read:,} rows read, none rejected{where}"
     share = f"{report.reject_rate:.2%}"
     if report.exit_code == 0:
-        return (f"ok: {report.rows_rejected:,} of {report.rows_read:,} rows rejected ({share}), within "
-                f"--max-reject-rate {report.max_reject_rate:g}{where}")
-    return (f"invalid data: {report.rows_rejected:,} of {report.rows_read:,} rows rejected ({share}), above "
-            f"--max-reject-rate {report.max_reject_rate:g}{where}")
+        return (
+            f"ok: {report.rows_rejected:,} of {report.rows_read:,} rows rejected ({share}), within "
+            f"--max-reject-rate {report.max_reject_rate:g}{where}"
+        )
+    return (
+        f"invalid data: {report.rows_rejected:,} of {report.rows_read:,} rows rejected ({share}), above "
+        f"--max-reject-rate {report.max_reject_rate:g}{where}"
+    )
 
 
 def print_summary(report: IngestReport, console: Console, *, out_dir: str | None = None) -> None:

@@ -33,10 +33,19 @@ def test_clean_inputs_exit_0_and_write_every_output(tmp_path: Path) -> None:
     assert code == 0
     assert out == ""
     assert "ok: 8 rows read, none rejected" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["customers.parquet", "invoices.parquet",
-                                                        "payments.parquet", "rejects.csv", "report.json"]
-    assert pl.read_parquet(tmp_path / "invoices.parquet")["invoice_id"].to_list() == ["INV-1", "INV-2", "INV-3",
-                                                                                      "INV-4"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "customers.parquet",
+        "invoices.parquet",
+        "payments.parquet",
+        "rejects.csv",
+        "report.json",
+    ]
+    assert pl.read_parquet(tmp_path / "invoices.parquet")["invoice_id"].to_list() == [
+        "INV-1",
+        "INV-2",
+        "INV-3",
+        "INV-4",
+    ]
 
 
 def test_rejected_rows_exit_1_with_the_report_written(tmp_path: Path) -> None:
@@ -76,8 +85,9 @@ def test_bad_mapping_is_a_usage_error_with_a_suggestion(tmp_path: Path) -> None:
     mapping.write_text('[tables.invoices]\ndate_format = ["%d/%m/%Y"]\n')
     code, _, err = _cli(INGEST_DATA / "invoices.csv", "--map", mapping, "--out", tmp_path / "out")
     assert code == 2
-    assert ("error: m.toml: unknown setting 'tables.invoices.date_format' (did you mean 'date_formats'?)"
-            in err)
+    assert (
+        "error: m.toml: unknown setting 'tables.invoices.date_format' (did you mean 'date_formats'?)" in err
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -91,7 +101,10 @@ def test_unreadable_file_is_exit_1_with_one_line_and_a_hint(tmp_path: Path) -> N
     code, _, err = _cli(INGEST_DATA / "binary_garbage.csv", "--out", tmp_path)
     assert code == 1
     assert err.startswith("error: ")
-    assert "binary_garbage.csv: not a text table: binary data at byte 143 hint: give a CSV, Parquet or XLSX" in err
+    assert (
+        "binary_garbage.csv: not a text table: binary data at byte 143 hint: give a CSV, Parquet or XLSX"
+        in err
+    )
 
 
 def test_rerun_gives_identical_bytes(tmp_path: Path) -> None:
@@ -131,7 +144,21 @@ def test_real_process_smoke(tmp_path: Path) -> None:
 
     src = tmp_path / "in.csv"
     shutil.copy(INGEST_DATA / "invoices.csv", src)
-    done = subprocess.run([sys.executable, "-m", "billcx", "ingest", str(src), "--out", str(tmp_path / "o"),
-                           "--report-format", "json"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "billcx",
+            "ingest",
+            str(src),
+            "--out",
+            str(tmp_path / "o"),
+            "--report-format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rows_clean"] == 4

@@ -14,8 +14,13 @@ from billcx.ingest.phones import bulk_e164, slow_e164
 local = st.from_regex(r"\A[A-Za-z0-9_%+\-]{1,12}(\.[A-Za-z0-9_%+\-]{1,8}){0,2}\Z")
 label = st.from_regex(r"\A[A-Za-z0-9]([A-Za-z0-9\-]{0,10}[A-Za-z0-9])?\Z")
 tld = st.sampled_from(["com", "ORG", "de", "test", "local", "co", "Example", "x1"])
-emails = st.builds(lambda a, b, c, t: f"{a}@{b}.{c}.{t}" if c else f"{a}@{b}.{t}", local, label,
-                   st.one_of(st.just(""), label), tld)
+emails = st.builds(
+    lambda a, b, c, t: f"{a}@{b}.{c}.{t}" if c else f"{a}@{b}.{t}",
+    local,
+    label,
+    st.one_of(st.just(""), label),
+    tld,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -24,7 +29,11 @@ def test_email_normalisation_matches_email_validator(values: list[str]) -> None:
     got = normalise_email(pl.Series(values, dtype=pl.String)).to_list()
     for value, ours in zip(values, got, strict=True):
         try:
-            expected = validate_email(value.strip(), check_deliverability=False).normalized if value.strip() else None
+            expected = (
+                validate_email(value.strip(), check_deliverability=False).normalized
+                if value.strip()
+                else None
+            )
         except EmailNotValidError:
             expected = None
         assert ours == expected, value
@@ -41,13 +50,16 @@ def _numbers() -> list[str]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(_numbers()), st.integers(0, 99), st.integers(0, 9)), min_size=1,
-                max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_numbers()), st.integers(0, 99), st.integers(0, 9)), min_size=1, max_size=30
+    )
+)
 def test_bulk_phone_check_only_accepts_what_phonenumbers_accepts(edits: list[tuple[str, int, int]]) -> None:
     values = []
     for number, pos, digit in edits:  # mutate a digit, or keep the number as it is
         i = 1 + pos % (len(number) - 1)
-        values.append(number if pos % 3 == 0 else number[:i] + str(digit) + number[i + 1:])
+        values.append(number if pos % 3 == 0 else number[:i] + str(digit) + number[i + 1 :])
     bulk = bulk_e164(pl.Series(values)).to_list()
     for value, ours in zip(values, bulk, strict=True):
         if ours is not None:
@@ -61,8 +73,19 @@ def test_national_numbers_need_the_country() -> None:
 
 
 def test_countries_zones_and_locales() -> None:
-    assert [country_code(v) for v in ("us", "USA", "840", "France", "Atlantis", "EU")] == ["US", "US", "US", "FR",
-                                                                                         None, None]
-    assert [country_zone(c) for c in ("FR", "DE", "US", "ES")] == ["Europe/Paris", "Europe/Berlin", None, None]
+    assert [country_code(v) for v in ("us", "USA", "840", "France", "Atlantis", "EU")] == [
+        "US",
+        "US",
+        "US",
+        "FR",
+        None,
+        None,
+    ]
+    assert [country_zone(c) for c in ("FR", "DE", "US", "ES")] == [
+        "Europe/Paris",
+        "Europe/Berlin",
+        None,
+        None,
+    ]
     assert (canonical_zone("europe/paris"), canonical_zone("Mars/Olympus")) == ("Europe/Paris", None)
     assert [locale_tag(v) for v in ("fr_fr", "en-us", "zz-ZZ")] == ["fr-FR", "en-US", None]

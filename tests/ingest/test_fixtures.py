@@ -17,8 +17,10 @@ DEFECTS: dict[str, tuple[tuple[str, ...], set[tuple[int, str, str]]]] = {
     "blank_lines.csv": ((), {(5, "amount", "invalid_amount")}),
     "duplicated_header.csv": ((), {(4, "", "duplicate_header")}),
     "duplicate_ids_identical.csv": ((), {(4, "", "duplicate_identical")}),
-    "duplicate_ids_conflicting.csv": ((), {(3, "invoice_id", "duplicate_conflicting"),
-                                           (5, "invoice_id", "duplicate_conflicting")}),
+    "duplicate_ids_conflicting.csv": (
+        (),
+        {(3, "invoice_id", "duplicate_conflicting"), (5, "invoice_id", "duplicate_conflicting")},
+    ),
     "ambiguous_dates.csv": ((), {(2, "issue_date", "ambiguous_date"), (5, "issue_date", "invalid_date")}),
     "amounts_with_symbols.csv": ((), {(6, "amount", "amount_precision")}),
     "decimal_comma.csv": ((), set()),
@@ -27,11 +29,18 @@ DEFECTS: dict[str, tuple[tuple[str, ...], set[tuple[int, str, str]]]] = {
     "due_before_issue.csv": ((), {(3, "due_date", "due_before_issue")}),
     "paid_before_issue.csv": ((), {(2, "paid_date", "paid_before_issue")}),
     "unknown_customer.csv": (("customers.csv",), {(3, "customer_id", "unknown_customer")}),
-    "unknown_invoice_payment.csv": (("customers.csv", "invoices.csv"),
-                                    {(3, "invoice_id", "unknown_invoice"), (5, "customer_id", "customer_mismatch"),
-                                     (6, "paid_at", "invalid_instant")}),
-    "invalid_contacts.csv": ((), {(3, "email", "invalid_email"), (4, "phone", "invalid_phone"),
-                                  (5, "country", "invalid_country")}),
+    "unknown_invoice_payment.csv": (
+        ("customers.csv", "invoices.csv"),
+        {
+            (3, "invoice_id", "unknown_invoice"),
+            (5, "customer_id", "customer_mismatch"),
+            (6, "paid_at", "invalid_instant"),
+        },
+    ),
+    "invalid_contacts.csv": (
+        (),
+        {(3, "email", "invalid_email"), (4, "phone", "invalid_phone"), (5, "country", "invalid_country")},
+    ),
     "unknown_timezone.csv": ((), {(2, "timezone", "unknown_timezone"), (3, "timezone", "timezone_derived")}),
     "formula_cell.csv": ((), {(3, "consent_email", "invalid_bool")}),
     "multiline_cells.csv": ((), {(7, "", "ragged_row")}),
@@ -79,8 +88,10 @@ def test_ambiguous_date_is_never_guessed_and_dayfirst_decides() -> None:
 
     decided = run("ambiguous_dates.csv", mapping=mapping_from_dict({"defaults": {"dayfirst": True}}))
     assert rejects_of(decided, "ambiguous_dates.csv") == {(5, "issue_date", "invalid_date")}
-    assert decided.invoices.filter(pl.col("invoice_id") == "INV-1")["issue_date"].to_list()[0].isoformat() \
+    assert (
+        decided.invoices.filter(pl.col("invoice_id") == "INV-1")["issue_date"].to_list()[0].isoformat()
         == "2024-04-03"
+    )
 
 
 def test_times_without_offset_need_a_zone_from_the_mapping() -> None:
@@ -88,16 +99,26 @@ def test_times_without_offset_need_a_zone_from_the_mapping() -> None:
 
     plain = run("customers.csv", "invoices.csv", "unknown_invoice_payment.csv")
     message = plain.rejects.filter(pl.col("code") == "invalid_instant")["message"][0]
-    assert message == ("paid_at: expected a timestamp as a UTC offset such as +01:00 or Z (for times without one, "
-                       "set naive_timezone in the mapping), found '2024-01-23 09:00'")
-    zoned = run("customers.csv", "invoices.csv", "unknown_invoice_payment.csv",
-                mapping=mapping_from_dict({"defaults": {"naive_timezone": "Europe/Paris"}}))
-    assert rejects_of(zoned, "unknown_invoice_payment.csv") == {(3, "invoice_id", "unknown_invoice"),
-                                                               (5, "customer_id", "customer_mismatch")}
+    assert message == (
+        "paid_at: expected a timestamp as a UTC offset such as +01:00 or Z (for times without one, "
+        "set naive_timezone in the mapping), found '2024-01-23 09:00'"
+    )
+    zoned = run(
+        "customers.csv",
+        "invoices.csv",
+        "unknown_invoice_payment.csv",
+        mapping=mapping_from_dict({"defaults": {"naive_timezone": "Europe/Paris"}}),
+    )
+    assert rejects_of(zoned, "unknown_invoice_payment.csv") == {
+        (3, "invoice_id", "unknown_invoice"),
+        (5, "customer_id", "customer_mismatch"),
+    }
     paid = zoned.payments.filter(pl.col("payment_id") == "P-5")["paid_at"][0]
     assert paid.isoformat() == "2024-01-23T08:00:00+00:00"
-    assert "1 paid_at values had no UTC offset: read in Europe/Paris (mapping naive_timezone)" \
+    assert (
+        "1 paid_at values had no UTC offset: read in Europe/Paris (mapping naive_timezone)"
         in zoned.report.files[2].notes
+    )
 
 
 def test_contacts_are_normalised_when_fixable() -> None:
@@ -125,9 +146,14 @@ def test_formula_cells_are_data_but_rejects_csv_is_safe(tmp_path: object) -> Non
     assert ",'=1+1," in text and ",=1+1," not in text
 
 
-@pytest.mark.parametrize(("fixture", "encoding", "by"), [
-    ("utf16.csv", "utf-16-le", "BOM"), ("cp1252.csv", "cp1252", "detected"), ("bom_utf8.csv", "utf-8", "BOM"),
-])
+@pytest.mark.parametrize(
+    ("fixture", "encoding", "by"),
+    [
+        ("utf16.csv", "utf-16-le", "BOM"),
+        ("cp1252.csv", "cp1252", "detected"),
+        ("bom_utf8.csv", "utf-8", "BOM"),
+    ],
+)
 def test_encodings_are_read_and_reported(fixture: str, encoding: str, by: str) -> None:
     result = run(fixture)
     f = result.report.files[0]
@@ -143,21 +169,28 @@ def test_encoding_flag_wins_over_detection() -> None:
     assert (f.encoding, f.encoding_by) == ("latin-1", "flag")
 
 
-@pytest.mark.parametrize(("fixture", "name"), [("semicolon.csv", "semicolon"), ("tab.tsv", "tab"),
-                                               ("pipe.txt", "pipe")])
+@pytest.mark.parametrize(
+    ("fixture", "name"), [("semicolon.csv", "semicolon"), ("tab.tsv", "tab"), ("pipe.txt", "pipe")]
+)
 def test_delimiters_are_detected(fixture: str, name: str) -> None:
     result = run(fixture)
     assert (result.report.files[0].delimiter, result.report.files[0].delimiter_by) == (name, "detected")
     assert result.customers["name"].to_list() == ["Ada Lovelace", "Blaise Pascal"]
 
 
-@pytest.mark.parametrize(("fixture", "message"), [
-    ("empty.csv", "empty.csv: the file is empty; expected a header line and data rows"),
-    ("binary_garbage.csv", "binary_garbage.csv: not a text table: binary data at byte 143"),
-    ("missing_required_column.csv",
-     "missing_required_column.csv: missing required invoices column due_date (closest found: 'DueDt'); found "
-     "'invoice_id', 'customer_id', 'issue_date', 'DueDt', 'amount', 'currency'"),
-])
+@pytest.mark.parametrize(
+    ("fixture", "message"),
+    [
+        ("empty.csv", "empty.csv: the file is empty; expected a header line and data rows"),
+        ("binary_garbage.csv", "binary_garbage.csv: not a text table: binary data at byte 143"),
+        (
+            "missing_required_column.csv",
+            "missing_required_column.csv: missing required invoices column due_date "
+            "(closest found: 'DueDt'); found 'invoice_id', 'customer_id', 'issue_date', 'DueDt', 'amount', "
+            "'currency'",
+        ),
+    ],
+)
 def test_unusable_files_are_clear_input_errors(fixture: str, message: str) -> None:
     with pytest.raises(InputError) as info:
         run(fixture)

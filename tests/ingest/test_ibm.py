@@ -35,13 +35,22 @@ def test_every_invoice_is_clean_and_counts_reconcile(ibm: tuple) -> None:
 
 def test_values_survive_exactly(ibm: tuple) -> None:
     result, raw = ibm
-    cents = raw.select(pl.col("InvoiceAmount").str.replace(r"^(\d+)$", "$1.00")
-                       .str.replace(r"\.(\d)$", ".${1}0").str.replace(".", "", literal=True).cast(pl.Int64).sum()).item()
+    cents = raw.select(
+        pl.col("InvoiceAmount")
+        .str.replace(r"^(\d+)$", "$1.00")
+        .str.replace(r"\.(\d)$", ".${1}0")
+        .str.replace(".", "", literal=True)
+        .cast(pl.Int64)
+        .sum()
+    ).item()
     assert result.invoices["amount"].sum() == cents
     assert result.payments["amount"].sum() == cents
     inv = result.invoices.filter(pl.col("invoice_id") == "0000611365").row(0, named=True)
-    assert (str(inv["issue_date"]), str(inv["due_date"]), str(inv["paid_date"])) == ("2013-01-02", "2013-02-01",
-                                                                                      "2013-01-15")
+    assert (str(inv["issue_date"]), str(inv["due_date"]), str(inv["paid_date"])) == (
+        "2013-01-02",
+        "2013-02-01",
+        "2013-01-15",
+    )
     assert (inv["amount"], inv["currency"], inv["status"], inv["disputed"]) == (5594, "USD", "paid", False)
     assert result.invoices["disputed"].sum() == (raw["Disputed"] == "Yes").sum()
 
@@ -59,10 +68,13 @@ def test_settled_invoices_become_paid_with_payments(ibm: tuple) -> None:
 
 def test_customer_consent_follows_the_latest_invoice(ibm: tuple) -> None:
     result, raw = ibm
-    latest = (raw.with_columns(pl.col("InvoiceDate").str.to_date("%m/%d/%Y"))
-              .sort("customerID", "InvoiceDate", "invoiceNumber", descending=[False, True, True])
-              .group_by("customerID", maintain_order=True).first()
-              .select(customer_id="customerID", electronic=pl.col("PaperlessBill") == "Electronic"))
+    latest = (
+        raw.with_columns(pl.col("InvoiceDate").str.to_date("%m/%d/%Y"))
+        .sort("customerID", "InvoiceDate", "invoiceNumber", descending=[False, True, True])
+        .group_by("customerID", maintain_order=True)
+        .first()
+        .select(customer_id="customerID", electronic=pl.col("PaperlessBill") == "Electronic")
+    )
     got = result.customers.join(latest, on="customer_id")
     assert (got["consent_email"] == got["electronic"]).all()
     assert (got["consent_letter"] != got["electronic"]).all()

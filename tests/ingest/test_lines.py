@@ -36,8 +36,9 @@ def csv_text(draw: st.DrawFn) -> tuple[str, int]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(csv_text(), st.sampled_from([5, 16, 64, 1 << 20]))
-def test_records_lines_blanks_and_ragged_rows_match_csv_module(tmp_path: Path, case: tuple[str, int],
-                                                               chunk: int) -> None:
+def test_records_lines_blanks_and_ragged_rows_match_csv_module(
+    tmp_path: Path, case: tuple[str, int], chunk: int
+) -> None:
     text, ncol = case
     path = tmp_path / "f.csv"
     path.write_bytes(text.encode())
@@ -49,7 +50,7 @@ def test_records_lines_blanks_and_ragged_rows_match_csv_module(tmp_path: Path, c
         rows.append((row, line))
         line = reader.line_num + 1
     first = next(i for i, (row, _) in enumerate(rows) if any(x.strip() for x in row) or len(row) > 1)
-    data = rows[first + 1:]
+    data = rows[first + 1 :]
     blank = [i for i, (row, _) in enumerate(data) if not row or (len(row) == 1 and not row[0].strip(" \t\r"))]
     ragged = [i for i, (row, _) in enumerate(data) if i not in blank and len(row) != ncol]
     assert header.line == rows[first][1]
@@ -58,15 +59,25 @@ def test_records_lines_blanks_and_ragged_rows_match_csv_module(tmp_path: Path, c
     assert (rmap.blank.tolist(), rmap.ragged_idx.tolist()) == (blank, ragged)
     if rmap.n_records:  # polars numbers the same records
         schema = {f"c{i}": pl.String() for i in range(ncol)}
-        frame = pl.read_csv(path, has_header=False, skip_lines=header.end_line, schema=schema,
-                            truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
+        frame = pl.read_csv(
+            path,
+            has_header=False,
+            skip_lines=header.end_line,
+            schema=schema,
+            truncate_ragged_lines=True,
+            missing_columns="insert",
+            extra_columns="ignore",
+        )
         assert frame.height == rmap.n_records
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('a,b\n1,"open\n2,3\n', "line 2: a quoted field opened here is never closed"),
-    ('a,b\n1,5" screen\n', "line 2: a quote inside an unquoted field (byte 7)"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('a,b\n1,"open\n2,3\n', "line 2: a quoted field opened here is never closed"),
+        ('a,b\n1,5" screen\n', "line 2: a quote inside an unquoted field (byte 7)"),
+    ],
+)
 def test_bad_quoting_is_reported_with_its_line(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "f.csv"
     path.write_text(text)

@@ -10,18 +10,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billcx.ingest.amounts import MoneyOptions, detect_decimal, parse_amounts
-from billcx.ingest.dates import DEFAULT_DATE_FORMATS, DEFAULT_INSTANT_FORMATS, DateOptions, parse_dates, parse_instants
+from billcx.ingest.dates import (
+    DEFAULT_DATE_FORMATS,
+    DEFAULT_INSTANT_FORMATS,
+    DateOptions,
+    parse_dates,
+    parse_instants,
+)
 from billcx.ingest.fast import fast_expr
 from billcx.ingest.parse import ParseOptions, Target, cell_expr
 from billcx.schema import INVOICES
 
-OPTS = ParseOptions(DateOptions(DEFAULT_DATE_FORMATS), DateOptions(DEFAULT_INSTANT_FORMATS), MoneyOptions(), None)
-cents = st.integers(min_value=-10**12, max_value=10**12)
+OPTS = ParseOptions(
+    DateOptions(DEFAULT_DATE_FORMATS), DateOptions(DEFAULT_INSTANT_FORMATS), MoneyOptions(), None
+)
+cents = st.integers(min_value=-(10**12), max_value=10**12)
 
 
 def _group(digits: str, sep: str) -> str:
     head = len(digits) % 3 or 3
-    return sep.join([digits[:head]] + [digits[i:i + 3] for i in range(head, len(digits), 3)])
+    return sep.join([digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)])
 
 
 def style(value: Decimal, how: int, *, decimal: str = ".") -> str:
@@ -29,8 +37,12 @@ def style(value: Decimal, how: int, *, decimal: str = ".") -> str:
     sign, body = ("-" if value < 0 else ""), f"{abs(value):.2f}"
     whole, frac = body.split(".")
     thousands = "," if decimal == "." else "."
-    number = {0: f"{whole}{decimal}{frac}", 1: f"{_group(whole, thousands)}{decimal}{frac}",
-              2: f"{_group(whole, ' ')}{decimal}{frac}", 3: f"{whole}{decimal}{frac.rstrip('0') or '0'}"}[how % 4]
+    number = {
+        0: f"{whole}{decimal}{frac}",
+        1: f"{_group(whole, thousands)}{decimal}{frac}",
+        2: f"{_group(whole, ' ')}{decimal}{frac}",
+        3: f"{whole}{decimal}{frac.rstrip('0') or '0'}",
+    }[how % 4]
     if not sign:
         return [number, f"${number}", f"USD {number}", f"{number} USD", f"+{number}"][how % 5]
     return [f"-{number}", f"({number})", f"{number}-", f"−{number}", f"-${number}"][how % 5]
@@ -40,20 +52,24 @@ def style(value: Decimal, how: int, *, decimal: str = ".") -> str:
 @given(st.lists(st.tuples(cents, st.integers(0, 99)), min_size=1, max_size=30), st.sampled_from([".", ","]))
 def test_money_written_any_way_parses_back_exactly(cases: list[tuple[int, int]], decimal: str) -> None:
     texts = [style(Decimal(amount).scaleb(-2), how, decimal=decimal) for amount, how in cases]
-    got, codes, _ = parse_amounts(pl.Series(texts), pl.Series(["USD"] * len(texts)), MoneyOptions(decimal=decimal))
+    got, codes, _ = parse_amounts(
+        pl.Series(texts), pl.Series(["USD"] * len(texts)), MoneyOptions(decimal=decimal)
+    )
     assert list(zip(got.to_list(), codes.to_list(), strict=True)) == [(a, "") for a, _ in cases], texts
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(-10**9, 10**9), st.sampled_from(["JPY", "KWD", "EUR"]))
+@given(st.integers(-(10**9), 10**9), st.sampled_from(["JPY", "KWD", "EUR"]))
 def test_money_respects_each_currency_exponent(amount: int, currency: str) -> None:
     exp = {"JPY": 0, "KWD": 3, "EUR": 2}[currency]
     text = str(Decimal(amount).scaleb(-exp))
     got, code, _ = parse_amounts(pl.Series([text]), pl.Series([currency]), MoneyOptions())
     assert (got[0], code[0]) == (amount, "")
     too_precise = text + "1" if "." in text else text + ".1"
-    assert parse_amounts(pl.Series([too_precise]), pl.Series([currency]), MoneyOptions())[1][0] == \
-        "amount_precision"
+    assert (
+        parse_amounts(pl.Series([too_precise]), pl.Series([currency]), MoneyOptions())[1][0]
+        == "amount_precision"
+    )
 
 
 def test_money_rejects_what_it_cannot_read_exactly() -> None:
@@ -63,14 +79,20 @@ def test_money_rejects_what_it_cannot_read_exactly() -> None:
 
 
 def test_the_other_separator_is_read_only_when_it_can_only_mean_one_thing() -> None:
-    got, codes, _ = parse_amounts(pl.Series(["144,13", "1,234", "12,5"]), pl.Series(["USD"] * 3), MoneyOptions())
+    got, codes, _ = parse_amounts(
+        pl.Series(["144,13", "1,234", "12,5"]), pl.Series(["USD"] * 3), MoneyOptions()
+    )
     assert (got.to_list(), codes.to_list()) == ([14413, 123400, 1250], ["", "", ""])
-    got, _, _ = parse_amounts(pl.Series(["144.13", "1.234"]), pl.Series(["EUR"] * 2), MoneyOptions(decimal=","))
+    got, _, _ = parse_amounts(
+        pl.Series(["144.13", "1.234"]), pl.Series(["EUR"] * 2), MoneyOptions(decimal=",")
+    )
     assert got.to_list() == [14413, 123400]
 
 
 def test_minor_units_must_be_whole() -> None:
-    got, codes, _ = parse_amounts(pl.Series(["1250", "12.50"]), pl.Series(["USD", "USD"]), MoneyOptions(unit="minor"))
+    got, codes, _ = parse_amounts(
+        pl.Series(["1250", "12.50"]), pl.Series(["USD", "USD"]), MoneyOptions(unit="minor")
+    )
     assert (got.to_list(), codes.to_list()) == ([1250, None], ["", "amount_precision"])
 
 
@@ -99,15 +121,22 @@ def test_dates_in_every_default_layout_read_back_or_are_called_ambiguous(day: dt
 @given(dates, st.booleans())
 def test_dayfirst_decides(day: dt.date, dayfirst: bool) -> None:
     fmt = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
-    parsed = parse_dates(pl.Series([day.strftime(fmt)]), DateOptions(DEFAULT_DATE_FORMATS, dayfirst), explain=False)
+    parsed = parse_dates(
+        pl.Series([day.strftime(fmt)]), DateOptions(DEFAULT_DATE_FORMATS, dayfirst), explain=False
+    )
     assert (parsed.value[0], parsed.ambiguous[0]) == (day, False)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2040, 1, 1)),
-       st.integers(-12 * 60, 14 * 60).map(lambda m: m - m % 15), st.sampled_from(["T", " "]),
-       st.booleans())
-def test_instants_with_offsets_become_utc(local: dt.datetime, offset_min: int, sep: str, micros: bool) -> None:
+@given(
+    st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2040, 1, 1)),
+    st.integers(-12 * 60, 14 * 60).map(lambda m: m - m % 15),
+    st.sampled_from(["T", " "]),
+    st.booleans(),
+)
+def test_instants_with_offsets_become_utc(
+    local: dt.datetime, offset_min: int, sep: str, micros: bool
+) -> None:
     local = local if micros else local.replace(microsecond=0)
     tz = dt.timezone(dt.timedelta(minutes=offset_min))
     text = local.replace(tzinfo=tz).isoformat(sep=sep)
@@ -149,9 +178,14 @@ def _agree(target: Target, texts: list[str], currency: str) -> None:
     fast = fast_expr(target, OPTS, currency=pl.col("cur"))
     pre = [fast.pre.alias(f"__pre__{target.name}")] if fast.pre is not None else []
     first = frame.lazy().with_columns(*pre).select(value=fast.value, ok=fast.ok).collect()
-    full = frame.lazy().select(cell_expr(target, OPTS, explain=True, currency=pl.col("cur")).alias("s")) \
-        .unnest("s").collect()
-    for f_ok, f_val, code, value, text in zip(first["ok"], first["value"], full["code"], full["value"], texts,
-                                              strict=True):
+    full = (
+        frame.lazy()
+        .select(cell_expr(target, OPTS, explain=True, currency=pl.col("cur")).alias("s"))
+        .unnest("s")
+        .collect()
+    )
+    for f_ok, f_val, code, value, text in zip(
+        first["ok"], first["value"], full["code"], full["value"], texts, strict=True
+    ):
         if f_ok:
             assert (code, value) == ("", f_val), text

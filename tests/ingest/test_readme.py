@@ -36,7 +36,8 @@ def test_readme_section_matches_the_code(name: str) -> None:
         start, end = _between(text, name)
     assert text[start:end] == expected, (
         f"README section '{name}' is out of date; regenerate it with "
-        "BILLCX_UPDATE_README=1 .venv/bin/pytest tests/ingest/test_readme.py")
+        "BILLCX_UPDATE_README=1 .venv/bin/pytest tests/ingest/test_readme.py"
+    )
 
 
 def test_every_code_is_documented_in_docs() -> None:

@@ -38,18 +38,22 @@ def test_messy_sample_rejects_exactly_its_defects() -> None:
     result = _ingest(folder)
     manifest = json.loads((folder / "defects.json").read_text())
     defects = manifest["defects"]
-    got = {(Path(f).name, line, column, code)
-           for f, line, column, code in result.rejects.select("file", "line", "column", "code").iter_rows()}
+    got = {
+        (Path(f).name, line, column, code)
+        for f, line, column, code in result.rejects.select("file", "line", "column", "code").iter_rows()
+    }
     coded = {(d["file"], d["line"], d["column"], d["code"]) for d in defects if d["code"]}
     assert coded <= got, sorted(coded - got)
     # Anything else is a consequence the rules spell out: the first copy of a conflicting id, and
     # rows whose invoice (or customer) was rejected.
     conflicting = {(d["file"], d["value"]) for d in defects if d["code"] == "duplicate_conflicting"}
     for file, line, column, code in sorted(got - coded):
-        row = result.rejects.filter(pl.col("file").str.ends_with(file), pl.col("line") == line,
-                                    pl.col("code") == code).row(0, named=True)
-        assert code == "parent_rejected" or (code == "duplicate_conflicting" and (file, row["value"]) in
-                                              conflicting), (file, line, column, code)
+        row = result.rejects.filter(
+            pl.col("file").str.ends_with(file), pl.col("line") == line, pl.col("code") == code
+        ).row(0, named=True)
+        assert code == "parent_rejected" or (
+            code == "duplicate_conflicting" and (file, row["value"]) in conflicting
+        ), (file, line, column, code)
     untouched = [d for d in defects if not d["code"] and d["kind"] != "blank_line"]
     for d in untouched:  # normalised, kept or read as written: never in rejects
         assert (d["file"], d["line"]) not in {(f, ln) for f, ln, _, _ in got}, d
