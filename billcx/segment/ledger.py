@@ -43,9 +43,11 @@ class Ledger:
             autopay, payment_method``.
         invoices: one row per non-void invoice issued on or before ``as_of`` with its state on that
             date: ``settled_on, paid, balance, open, overdue, days_overdue, resolved, late,
-            lateness_days, n_payments, written_off, undated`` besides the contract columns.
-        payments: payment attempts dated on or before ``as_of`` with ``paid_on`` (local date),
-            ``weekday`` (1 = Monday) and ``hour`` in the customer's time zone.
+            lateness_days, n_payments, undated`` besides the contract columns it needs
+            (``invoice_id, customer_id, issue_date, due_date, amount, currency, disputed,
+            hold_until``).
+        payments: payment attempts dated on or before ``as_of``: ``payment_id, customer_id,
+            paid_on`` (local date), ``weekday`` (1 = Monday), ``hour`` (local), ``method, status``.
         receipts: money received on or before ``as_of``: successful payments, plus one receipt per
             invoice settled by ``paid_date`` without payment rows (``customer_id, paid_on, amount,
             currency, has_time``).
@@ -275,5 +277,8 @@ def build_ledger(data: CleanData, as_of: dt.date, *, grace_days: int = 0) -> Led
                 pl.lit(False).alias("has_time")),
     ], how="vertical")
     customers = _customers(data, as_of, inv, pays)
+    # Only what later steps read is kept: at 10M invoices every column is hundreds of megabytes.
+    pays = pays.select("payment_id", "customer_id", "paid_on", "weekday", "hour", "method", "status")
+    inv = inv.drop("payment_method", "written_off")
     return Ledger(as_of=as_of, export_date=latest, customers=customers, invoices=inv, payments=pays,
                   receipts=receipts, unknown_timezones=bad_zones)
