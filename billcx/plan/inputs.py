@@ -175,17 +175,36 @@ def with_holds(
 
 
 def payments_local(
-    data: CleanData, cust: pl.DataFrame, index: CustomerIndex, *, as_of: dt.date, since: dt.date
+    data: CleanData,
+    cust: pl.DataFrame,
+    *,
+    as_of: dt.date,
+    since: dt.date,
+    succeeded_only: bool = False,
 ) -> pl.DataFrame:
-    """Payments of the plan's customers from ``since`` to ``as_of`` with their local time and date."""
-    coded = index.encode(
-        data.payments.filter(
-            pl.col("paid_at").dt.date() <= as_of, pl.col("paid_at").dt.date() >= since
-        ).select("payment_id", "customer_id", "invoice_id", "paid_at", "currency", "status")
+    """Payments of the plan's customers from ``since`` to ``as_of`` with their local time and date.
+
+    With ``succeeded_only`` only ``customer_id, local_dt, local_date`` of succeeded payments are kept
+    (the send-time history: the largest table the plan reads, kept narrow).
+    """
+    day = pl.col("paid_at").dt.date()
+    pays = data.payments.filter(day <= as_of, day >= since)
+    if succeeded_only:
+        pays = pays.filter(pl.col("status") == "succeeded").select("customer_id", "paid_at")
+    else:
+        pays = pays.select("payment_id", "customer_id", "invoice_id", "paid_at", "currency", "status")
+    # One join gives the code and the zone (the text id is the key: no second pass over the rows).
+    people = cust.lazy().select(pl.col("cid").alias("customer_id"), _code="customer_id", tz="tz")
+    coded = (
+        pays.join(people, on="customer_id", how="inner")
+        .drop("customer_id")
+        .rename({"_code": "customer_id"})
+        .collect()
     )
-    pays = coded.join(cust.lazy().select("customer_id", "tz"), on="customer_id", how="inner").collect()
-    pays = local_datetime(pays, instant="paid_at", tz="tz", out="local_dt")
-    return pays.with_columns(local_date=pl.col("local_dt").dt.date())
+    local = local_datetime(coded, instant="paid_at", tz="tz", out="local_dt")
+    if succeeded_only:
+        local = local.select("customer_id", "local_dt")
+    return local.with_columns(local_date=pl.col("local_dt").dt.date())
 
 
 def sent_local(

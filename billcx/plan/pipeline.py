@@ -129,15 +129,11 @@ def plan(
     inst = expand_steps(
         inv, steps, cals, earliest=as_of - dt.timedelta(days=late_days + 31), window_end=window_end
     )
-    pays = payments_local(
-        data,
-        cust,
-        index,
-        as_of=as_of,
-        since=as_of - dt.timedelta(days=max(policy.send.history_days, late_days + 366)),
+    recent_pays = payments_local(
+        data, cust, as_of=as_of, since=as_of - dt.timedelta(days=late_days + _max_delay(policy) + 2)
     )
     trig = trigger_instances(
-        pays,
+        recent_pays,
         balances,
         cust,
         steps,
@@ -219,7 +215,16 @@ def plan(
     step("caps")
 
     msgs = build_offers(msgs, money)
-    hist_cust, hist_seg = payment_histograms(pays, cust, as_of=as_of, history_days=policy.send.history_days)
+    history = payments_local(
+        data,
+        cust,
+        as_of=as_of,
+        since=as_of - dt.timedelta(days=policy.send.history_days),
+        succeeded_only=True,
+    )
+    hist_cust, hist_seg = payment_histograms(
+        history, cust, as_of=as_of, history_days=policy.send.history_days
+    )
     minutes = send_minutes(
         msgs.select("msg_id", "customer_id", "cid", "treatment", "country", "date", "family", timezone="tz"),
         hist_cust,
@@ -276,3 +281,7 @@ def _offset_reach(policy: Policy) -> int:
     for ladder in policy.ladders.values():
         reach = max(reach, sum(abs(s.offset) for s in ladder.steps))
     return max(reach, max((t.delay_days for t in policy.triggers), default=0))
+
+
+def _max_delay(policy: Policy) -> int:
+    return max((t.delay_days for t in policy.triggers), default=0)

@@ -35,8 +35,8 @@ def payment_histograms(
     """Weekday x hour counts of succeeded payments per customer and per treatment segment.
 
     Args:
-        payments_local: payments with ``customer_id`` (the plan's integer code), ``status, local_dt``
-            (naive local datetime).
+        payments_local: payments with ``customer_id`` (the plan's integer code), ``local_dt`` (naive
+            local datetime) and ``status`` (without it, all are taken as succeeded).
         customers: ``customer_id, treatment``.
         as_of: the as-of date.
         history_days: payments older than this are ignored.
@@ -47,8 +47,11 @@ def payment_histograms(
     """
     since = as_of - dt.timedelta(days=history_days)
     # One integer slot per customer, weekday and hour: a single-key group-by.
+    pays = payments_local
+    if "status" in pays.columns:
+        pays = pays.filter(pl.col("status") == "succeeded")
     slots = (
-        payments_local.filter(pl.col("status") == "succeeded", pl.col("local_dt").dt.date() > since)
+        pays.filter(pl.col("local_dt").dt.date() > since)
         .select(
             _slot=pl.col("customer_id").cast(pl.Int64) * 168
             + (pl.col("local_dt").dt.weekday().cast(pl.Int64) - 1) * 24

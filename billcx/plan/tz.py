@@ -52,11 +52,16 @@ def local_datetime(frame: pl.DataFrame, *, instant: str, tz: str, out: str) -> p
     """Add ``out``: the UTC instant ``frame[instant]`` as a naive local datetime in ``frame[tz]``."""
     if frame.is_empty():
         return frame.with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias(out))
+    # Only the two needed columns are split by zone; the result is put back by row number.
+    slim = frame.select(instant, tz)
     pieces = [
-        part.with_columns(pl.col(instant).dt.convert_time_zone(zone).dt.replace_time_zone(None).alias(out))
-        for zone, part in _by_zone(frame, tz)
+        part.select(
+            "_tz_row", pl.col(instant).dt.convert_time_zone(zone).dt.replace_time_zone(None).alias(out)
+        )
+        for zone, part in _by_zone(slim, tz)
     ]
-    return pl.concat(pieces).sort("_tz_row").drop("_tz_row")
+    local = pl.concat(pieces).sort("_tz_row")[out]
+    return frame.with_columns(local)
 
 
 def localize(
