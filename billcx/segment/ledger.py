@@ -121,7 +121,11 @@ def _payments(data: CleanData, as_of: dt.date) -> tuple[pl.DataFrame, tuple[str,
     tz = data.customers.select("customer_id", pl.col("timezone").alias("_tz"))
     # A payment cannot be dated on/before as_of locally if it is more than a day later in UTC.
     bound = dt.datetime.combine(as_of + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
-    near = data.payments.filter(pl.col("paid_at") < bound).join(tz, on="customer_id", how="left").collect()
+    near = (
+        data.payments.select("payment_id", "customer_id", "invoice_id", "paid_at", "amount", "currency",
+                             "method", "status")
+        .filter(pl.col("paid_at") < bound).join(tz, on="customer_id", how="left").collect()
+    )
     local, bad = _localise(near)
     pays = local.with_columns(
         pl.col("local").dt.date().alias("paid_on"),
@@ -179,7 +183,11 @@ def build_ledger(data: CleanData, as_of: dt.date, *, grace_days: int = 0) -> Led
     """
     latest = export_date(data) or as_of
     pays, bad_zones = _payments(data, as_of)
-    raw = data.invoices.filter((pl.col("issue_date") <= as_of) & (pl.col("status") != "void")).collect()
+    raw = (
+        data.invoices.select("invoice_id", "customer_id", "issue_date", "due_date", "amount", "currency",
+                             "amount_paid", "paid_date", "status", "disputed", "hold_until")
+        .filter((pl.col("issue_date") <= as_of) & (pl.col("status") != "void")).collect()
+    )
     # Payments count toward an invoice only in the invoice's own currency (no exchange rates): the
     # currency is part of the key.  Lean aggregates only: string min/max and n_unique cost double.
     per_invoice = _applied(pays).group_by("invoice_id", "currency").agg(
@@ -279,6 +287,6 @@ def build_ledger(data: CleanData, as_of: dt.date, *, grace_days: int = 0) -> Led
     customers = _customers(data, as_of, inv, pays)
     # Only what later steps read is kept: at 10M invoices every column is hundreds of megabytes.
     pays = pays.select("payment_id", "customer_id", "paid_on", "weekday", "hour", "method", "status")
-    inv = inv.drop("payment_method", "written_off")
+    inv = inv.drop("written_off")
     return Ledger(as_of=as_of, export_date=latest, customers=customers, invoices=inv, payments=pays,
                   receipts=receipts, unknown_timezones=bad_zones)
