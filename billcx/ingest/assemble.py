@@ -9,6 +9,7 @@ either in a clean table (or collapsed into one) or rejected.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,7 +73,8 @@ class Assembly:
     def add(self, plan: SourcePlan, passes: Passes) -> None:
         """Take one file's passes: its clean rows, issues and what was assumed while reading."""
         self.plans.append(plan)
-        self.passes.append(passes)
+        # Keep what the passes found, not their rows: the rows move into the table's frame.
+        self.passes.append(dataclasses.replace(passes, clean=passes.clean.clear()))
         self.issues.append(passes.issues)
         notes = list(plan.notes)
         frame = passes.clean.with_columns(pl.lit(plan.src, pl.Int32).alias(SRC))
@@ -97,7 +99,7 @@ class Assembly:
         """The working state of ``table`` (built from its files on first use)."""
         if table.name not in self._states:
             srcs = [p.src for p in self.plans if p.table is table]
-            frames = [self._frames[s] for s in srcs]
+            frames = [self._frames.pop(s) for s in srcs]  # the table's frame becomes the only copy
             frame = (
                 (frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed"))
                 if frames

@@ -150,7 +150,9 @@ def payments_vs_invoices(
     inv = invoices.select(
         "invoice_id", __inv_customer=pl.col("customer_id"), __inv_currency=pl.col("currency")
     )
-    joined = payments.join(inv, on="invoice_id", how="left", maintain_order="left")
+    # Only the columns compared travel through the join; the payments are then filtered by mask.
+    keys = payments.select(SRC, IDX, "invoice_id", "customer_id", "currency")
+    joined = keys.join(inv, on="invoice_id", how="left", maintain_order="left")
     applied = pl.col("invoice_id").is_not_null()
     orphan = applied & pl.col("__inv_customer").is_null()
     wrong_customer = applied & ~orphan & (pl.col("customer_id") != pl.col("__inv_customer"))
