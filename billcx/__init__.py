@@ -1,7 +1,8 @@
 """billcx: turn billing exports into personalised, well-timed payment reminders.
 
 Every stage is a function with a typed result, in a subpackage named after the stage; the CLI is a
-thin layer over them.  ``import billcx`` makes them all available::
+thin layer over them.  ``import billcx`` makes them all available (loaded on first use, so a
+process that needs one stage does not pay for the others)::
 
     import datetime as dt
     import billcx
@@ -20,21 +21,30 @@ or all stages at once: ``billcx.run_pipeline(billcx.load_config("billcx.toml"))`
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-# The stage subpackages, importable as attributes of `billcx` (billcx.ingest.ingest, ...).
-from billcx import evaluate, ingest, plan, render, report, sample, segment  # noqa: E402
-from billcx.ingest import IngestResult, IngestSettings  # noqa: E402
-from billcx.pipeline import RunResult, run_pipeline  # noqa: E402
-from billcx.plan import PlanResult, Policy  # noqa: E402
-from billcx.project import ProjectConfig, load_config  # noqa: E402
-from billcx.render import RenderResult, RenderSettings  # noqa: E402
-from billcx.sample import SampleSettings  # noqa: E402
-from billcx.segment import SegmentResult, SegmentSettings  # noqa: E402
-from billcx.store import CleanData  # noqa: E402
+_SUBPACKAGES = ("evaluate", "ingest", "plan", "render", "report", "sample", "segment")
+_NAMES = {
+    "CleanData": "billcx.store",
+    "IngestResult": "billcx.ingest", "IngestSettings": "billcx.ingest",
+    "SegmentResult": "billcx.segment", "SegmentSettings": "billcx.segment",
+    "PlanResult": "billcx.plan", "Policy": "billcx.plan",
+    "RenderResult": "billcx.render", "RenderSettings": "billcx.render",
+    "SampleSettings": "billcx.sample",
+    "ProjectConfig": "billcx.project", "load_config": "billcx.project",
+    "RunResult": "billcx.pipeline", "run_pipeline": "billcx.pipeline",
+}
 
-__all__ = [
-    "CleanData", "IngestResult", "IngestSettings", "PlanResult", "Policy", "ProjectConfig", "RenderResult",
-    "RenderSettings", "RunResult", "SampleSettings", "SegmentResult", "SegmentSettings", "__version__",
-    "evaluate", "ingest", "load_config", "plan", "render", "report", "run_pipeline", "sample", "segment",
-]
+__all__ = ["__version__", *_SUBPACKAGES, *sorted(_NAMES)]
+
+
+def __getattr__(name: str) -> Any:
+    """Load stage subpackages and re-exported names on first use (PEP 562)."""
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"billcx.{name}")
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    raise AttributeError(f"module 'billcx' has no attribute {name!r}")
