@@ -24,12 +24,18 @@ def _div(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a is not None and b else None
 
 
-def segment_features_s(report: dict[str, Any]) -> float | None:
-    """Seconds the segment stage took to compute customer features (ledger, behaviour, RFM)."""
+def _cpu(report: dict[str, Any], step: str) -> float | None:
+    s = report["steps"].get(step, {})
+    return s["work"]["cpu_s"] if s.get("status") == "ok" else None
+
+
+def segment_features_s(report: dict[str, Any], *, field: str = "at_s") -> float | None:
+    """Seconds (wall ``at_s`` or ``cpu_s``) the segment stage took to compute customer features
+    (ledger, behaviour, RFM)."""
     seg = report["steps"].get("segment", {})
     if seg.get("status") != "ok":
         return None
-    return next((m["at_s"] for m in seg.get("marks", []) if m["name"] == FEATURE_MARK), None)
+    return next((m.get(field) for m in seg.get("marks", []) if m["name"] == FEATURE_MARK), None)
 
 
 def render_rate(report: dict[str, Any]) -> dict[str, float | None]:
@@ -56,6 +62,10 @@ def ratios(report: dict[str, Any]) -> dict[str, Any]:
         "groupby_floor_over_read_floor": _div(floor, _work(report, "floor_columns")),
         "pandas_over_billcx_summary": _div(pandas, _work(report, "billcx_summary")),
         "pandas_over_segment_features": _div(pandas, features),
+        # The same on CPU time: steadier than wall time on a loaded machine, blind to parallelism.
+        "segment_features_cpu_over_groupby_floor_cpu": _div(segment_features_s(report, field="cpu_s"),
+                                                            _cpu(report, "floor_groupby")),
+        "pandas_cpu_over_billcx_summary_cpu": _div(_cpu(report, "pandas_summary"), _cpu(report, "billcx_summary")),
         "billcx_summary_agrees_with_pandas": report["steps"].get("billcx_summary", {})
         .get("details", {}).get("agrees_with_pandas"),
         **{f"render_{k}": v for k, v in render_rate(report).items()},

@@ -73,7 +73,8 @@ class Clock:
 
     def mark(self, name: str) -> None:
         """Record that ``name`` finished now."""
-        self.marks.append({"name": name, "at_s": round(time.perf_counter() - self.started, 4)})
+        self.marks.append({"name": name, "at_s": round(time.perf_counter() - self.started, 4),
+                           "cpu_s": round(_cpu() - self.cpu_started, 4)})
 
     def progress(self, names: tuple[str, ...] | None) -> Callable[[str, int, int], None]:
         """An ``on_progress(task, done, total)`` callback marking each finished sub-step."""
