@@ -124,6 +124,12 @@ class Assembly:
         }
         return pl.col(SRC).replace_strict(names, default=column, return_dtype=pl.String)
 
+    def carried_columns(self) -> list[str]:
+        """Customer attributes the invoice exports carry (``customers.<column>``)."""
+        return sorted(
+            {f.target for p in self.plans if p.table is INVOICES for f in p.resolution.feeds if f.carried}
+        )
+
     def found(self, issues: pl.DataFrame) -> None:
         """Record issues found by a check."""
         if not issues.is_empty():

@@ -107,6 +107,13 @@ def _check_and_build(asm: Assembly) -> IngestResult:
             invoices.frame, payments.frame if payments.frame is not None else None
         )
         customers.derived_from = "invoices" + (" and payments" if payments.frame is not None else "")
+    elif customers.frame is not None:
+        carried = asm.carried_columns()
+        if carried:
+            invoices.notes.append(
+                f"customer attributes in the invoice export not used ({', '.join(carried)}): "
+                "a customers export was given"
+            )
     if customers.frame is not None:
         asm.normalise_contacts(customers, derive_timezone=derive_spec.timezone_from_country)
 

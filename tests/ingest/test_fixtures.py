@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
 from billcx.errors import InputError
 from billcx.exitcodes import ExitCode
-from billcx.ingest import write_ingest
+from billcx.ingest import ingest, write_ingest
 
 from .conftest import INGEST_DATA, rejects_of, run
 
@@ -224,3 +226,24 @@ def test_parquet_and_xlsx_inputs(tmp_path: object) -> None:
     assert result.invoices["amount"].to_list() == [12000, 8050, -1500, 9999]
     assert rejects_of(result, "customers.xlsx") == {(6, "country", "invalid_country")}
     assert [f.format for f in result.report.files] == ["parquet", "xlsx"]
+
+
+def test_invoice_export_alone_derives_customers_with_what_it_carries(tmp_path: Path) -> None:
+    path = tmp_path / "ar.csv"
+    path.write_text(
+        "invoice_id,customer_id,issue_date,due_date,amount,currency,E-mail\n"
+        "INV-1,C001,2024-01-05,2024-02-04,120.00,USD,old@example.com\n"
+        "INV-2,C001,2024-02-05,2024-03-04,80.00,USD, New@Example.COM\n"
+        "INV-3,C002,2024-02-06,2024-03-05,10.00,USD,\n"
+    )
+    result = ingest([path])
+    assert result.customers.select("customer_id", "email").rows() == [
+        ("C001", "New@example.com"),
+        ("C002", None),
+    ]
+    report = result.report.table("customers")
+    assert report is not None and report.derived
+    assert report.notes[0] == (
+        "no customers export: 2 customers derived from invoices (from each customer's latest invoice: email)"
+    )
+    assert result.report.files[0].matched_by["E-mail"] == "alias"
