@@ -45,18 +45,21 @@ def open_balances(invoices: pl.LazyFrame, payments: pl.LazyFrame, *, as_of: dt.d
     )
     # Most invoices of a long export are settled: drop them before any join with the payments.
     candidates = issued.filter(pl.col("amount") > 0, ~settled)
-    paid_rows = payments.filter(pl.col("invoice_id").is_not_null()).join(
-        candidates.select("invoice_id"), on="invoice_id", how="semi"
+    # One pass over the payments of candidate invoices: whether any mention it, and what paid it.
+    counts = (
+        (pl.col("status") == "succeeded")
+        & (pl.col("paid_at").dt.date() <= as_of)
+        & (pl.col("currency") == pl.col("_inv_currency"))
     )
-    mentioned = paid_rows.select("invoice_id").unique()
-    applied = (
-        _payments_as_of(paid_rows, as_of)
-        .group_by("invoice_id", "currency")
-        .agg(applied=pl.col("amount").sum())
+    per_invoice = (
+        payments.filter(pl.col("invoice_id").is_not_null())
+        .select("invoice_id", "currency", "status", "paid_at", "amount")
+        .join(candidates.select("invoice_id", _inv_currency="currency"), on="invoice_id", how="inner")
+        .group_by("invoice_id")
+        .agg(applied=pl.col("amount").filter(counts).sum(), _mentioned=pl.lit(True).first())
     )
     debits = (
-        candidates.join(mentioned.with_columns(_mentioned=pl.lit(True)), on="invoice_id", how="left")
-        .join(applied, on=["invoice_id", "currency"], how="left")
+        candidates.join(per_invoice, on="invoice_id", how="left")
         .with_columns(
             export_paid=pl.when(pl.col("paid_date").is_not_null() & (pl.col("paid_date") > as_of))
             .then(pl.lit(0, dtype=pl.Int64))

@@ -121,6 +121,9 @@ def preferred_hours(
         n=pl.lit(0, dtype=pl.Int64), n_wd=pl.lit(0, dtype=pl.Int64)
     )
     habit = cust.group_by("customer_id", "hour").agg(n=pl.col("n").sum())
+    # An hour scores at most 2n + k (its weekday count is at most n, p at most 1) and the best hour at
+    # least the largest n: hours that cannot win are dropped before the join (exact, not a heuristic).
+    habit = habit.filter(2 * pl.col("n") + k >= pl.col("n").max().over("customer_id"))
     own = (
         need.join(habit, on="customer_id", how="inner")
         .join(
