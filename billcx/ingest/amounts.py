@@ -64,7 +64,10 @@ def detect_decimal(samples: pl.Series) -> tuple[str, str]:
     if comma and not dot:
         return ",", f"decimal comma detected ({comma} sample amounts such as 12,50)"
     if comma and dot:
-        return ".", f"decimal point assumed: sample amounts use both (12.50 x{dot}, 12,50 x{comma})"
+        return ".", (
+            f"decimal point assumed: {dot} sample amounts are written like 12.50 and {comma} like "
+            "12,50 (those are read with a decimal comma, their only reading)"
+        )
     return ".", ""
 
 
