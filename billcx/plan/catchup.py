@@ -22,6 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
+from billcx.errors import InputError, UsageError
 from billcx.plan.policy import CatchUp
 from billcx.plan.tables import SENT, bad_value, read_control_csv
 from billcx.schema import UTC_INSTANT
@@ -54,10 +55,18 @@ def read_sent(path: str | Path) -> pl.DataFrame:
     path = Path(path)
     if path.suffix.lower() == ".parquet":
         if not path.is_file():
-            from billcx.errors import UsageError
-
             raise UsageError(f"{path}: no such file", hint="give the sent log")
-        return SENT.conform(pl.read_parquet(path))
+        frame = pl.read_parquet(path)
+        missing = [c for c in SENT.required if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"{path}: missing column {', '.join(missing)} of the sent file",
+                hint=f"columns: {', '.join(SENT.names)}",
+            )
+        sent = SENT.conform(frame)
+        if sent["sent_at"].null_count():
+            raise InputError(f"{path}: column sent_at has empty values; every sent message needs its instant")
+        return sent
     raw = read_control_csv(path, SENT)
     parsed = raw.with_columns(_at=parse_instant(pl.col("sent_at")))
     bad_value(

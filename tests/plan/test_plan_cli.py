@@ -231,3 +231,11 @@ def test_real_process_smoke(inputs: tuple[Path, Path], tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"][0] == "schedule.parquet"
+
+
+def test_sent_log_parquet_needs_its_columns(inputs: tuple[Path, Path], tmp_path: Path) -> None:
+    bad = tmp_path / "sent.parquet"
+    pl.DataFrame({"customer_id": ["x"], "step": ["s"]}).write_parquet(bad)
+    result = _plan(*inputs, tmp_path / "out", "--sent", str(bad))
+    assert result.exit_code == 1
+    assert f"error: {bad}: missing column invoice_ids, sent_at of the sent file" in result.stderr.replace("\n", "")
