@@ -300,7 +300,9 @@ class Assembly:
                     f"cannot be sent until a customers export provides them)"
                 )
         order = _SORT.get(table.name, [table.key] if table.key else table.names[:1])
-        out = table.conform(frame.lazy().sort(order))  # one copy: sorted and conformed together
+        # One copy, sorted and conformed together; one chunk, so the Parquet bytes depend on the
+        # rows only, never on how they were assembled.
+        out = table.conform(frame.lazy().sort(order)).rechunk()
         return out, TableReport(table.name, out.height, sources, state.derived_from is not None, tuple(notes))
 
     def _check_accounting(self, state: TableState, files: tuple[FileReport, ...]) -> None:
