@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         horizon: Annotated[
-            int | None, typer.Option("--horizon", min=1, help="Days to plan ahead [default: 30].")
+            int | None, typer.Option("--horizon", min=1, help="Days to plan ahead (default 30).")
         ] = None,
         for_date: Annotated[
             str | None,
