@@ -120,28 +120,39 @@ def preferred_hours(
     base = need.join(seg_best, on=["_t", "wd"], how="left").with_columns(
         n=pl.lit(0, dtype=pl.Int64), n_wd=pl.lit(0, dtype=pl.Int64)
     )
-    habit = cust.group_by("customer_id", "hour").agg(n=pl.col("n").sum())
+    # Single integer keys: customer*24+hour, customer*168+wd*24+hour, segment*168+wd*24+hour.
+    cust = cust.join(need.select("customer_id").unique(), on="customer_id", how="semi").with_columns(
+        _slot=pl.col("customer_id") * 168 + pl.col("wd") * 24 + pl.col("hour")
+    )
+    habit = cust.group_by(_ch=pl.col("customer_id") * 24 + pl.col("hour")).agg(n=pl.col("n").sum())
+    habit = habit.select(customer_id=pl.col("_ch") // 24, hour=pl.col("_ch") % 24, n="n")
     # An hour scores at most 2n + k (its weekday count is at most n, p at most 1) and the best hour at
     # least the largest n: hours that cannot win are dropped before the join (exact, not a heuristic).
     habit = habit.filter(2 * pl.col("n") + k >= pl.col("n").max().over("customer_id"))
+    seg_p = scores.select(_sslot=pl.col("_t") * 168 + pl.col("wd") * 24 + pl.col("hour"), p="p")
     own = (
         need.join(habit, on="customer_id", how="inner")
-        .join(
-            cust.select("customer_id", "wd", "hour", n_wd=pl.col("n")),
-            on=["customer_id", "wd", "hour"],
-            how="left",
+        .with_columns(
+            _slot=pl.col("customer_id") * 168 + pl.col("wd") * 24 + pl.col("hour"),
+            _sslot=pl.col("_t") * 168 + pl.col("wd") * 24 + pl.col("hour"),
         )
-        .with_columns(pl.col("n_wd").fill_null(0))
-        .join(scores.select("_t", "wd", "hour", "p"), on=["_t", "wd", "hour"], how="left")
-        .with_columns(m_wd=pl.lit(1, dtype=pl.Int64), score=pl.col("n_wd") + pl.col("n") + k * pl.col("p"))
+        .join(cust.select("_slot", n_wd="n"), on="_slot", how="left")
+        .join(seg_p, on="_sslot", how="left")
+        .with_columns(
+            pl.col("n_wd").fill_null(0),
+            m_wd=pl.lit(1, dtype=pl.Int64),
+        )
+        .with_columns(score=pl.col("n_wd") + pl.col("n") + k * pl.col("p"))
     )
     cols = ["customer_id", "wd", "hour", "score", "n", "n_wd", "m_wd"]
     best = _best(
-        pl.concat([base.select(cols), own.select(cols)], how="vertical_relaxed"),
-        ["customer_id", "wd"],
+        pl.concat([base.select(cols), own.select(cols)], how="vertical_relaxed").with_columns(
+            _cw=pl.col("customer_id") * 7 + pl.col("wd")
+        ),
+        ["_cw"],
         "score",
         h0,
-    )
+    ).drop("_cw")
     history = cust.group_by("customer_id").agg(n_hist=pl.col("n").sum())
     return best.join(history, on="customer_id", how="left").select(
         "customer_id",
