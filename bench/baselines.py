@@ -31,8 +31,16 @@ from billcx.schema import INVOICES, PAYMENTS
 from billcx.store import table_path
 
 # The columns customer features are computed from (see billcx/segment/behaviour.py and ledger.py).
-INVOICE_COLUMNS = ("customer_id", "issue_date", "due_date", "amount", "currency", "amount_paid", "paid_date",
-                   "status")
+INVOICE_COLUMNS = (
+    "customer_id",
+    "issue_date",
+    "due_date",
+    "amount",
+    "currency",
+    "amount_paid",
+    "paid_date",
+    "status",
+)
 PAYMENT_COLUMNS = ("customer_id", "invoice_id", "paid_at", "amount", "status")
 SUMMARY_COLUMNS = ("customer_id", "issue_date", "amount", "status")
 SUMMARY_OUTPUT = ("customer_id", "frequency", "recency", "T", "monetary_value")
@@ -61,21 +69,29 @@ def groupby_floor(clean: Path) -> dict[str, int]:
     Returns:
         ``{"customers": rows of the invoice aggregate, "paying_customers": rows of the payment one}``.
     """
-    inv = pl.scan_parquet(table_path(clean, INVOICES)).group_by("customer_id").agg(
-        pl.len().alias("invoices"),
-        pl.col("amount").sum().alias("billed"),
-        pl.col("amount_paid").sum().alias("paid"),
-        pl.col("issue_date").min().alias("first_issue"),
-        pl.col("issue_date").max().alias("last_issue"),
-        pl.col("issue_date").n_unique().alias("issue_days"),
-        (pl.col("paid_date") > pl.col("due_date")).sum().alias("late"),
-        (pl.col("status") == "open").sum().alias("open"),
+    inv = (
+        pl.scan_parquet(table_path(clean, INVOICES))
+        .group_by("customer_id")
+        .agg(
+            pl.len().alias("invoices"),
+            pl.col("amount").sum().alias("billed"),
+            pl.col("amount_paid").sum().alias("paid"),
+            pl.col("issue_date").min().alias("first_issue"),
+            pl.col("issue_date").max().alias("last_issue"),
+            pl.col("issue_date").n_unique().alias("issue_days"),
+            (pl.col("paid_date") > pl.col("due_date")).sum().alias("late"),
+            (pl.col("status") == "open").sum().alias("open"),
+        )
     )
-    pay = pl.scan_parquet(table_path(clean, PAYMENTS)).group_by("customer_id").agg(
-        pl.len().alias("payments"),
-        pl.col("amount").sum().alias("received"),
-        pl.col("paid_at").max().alias("last_paid_at"),
-        (pl.col("status") != "succeeded").sum().alias("failed"),
+    pay = (
+        pl.scan_parquet(table_path(clean, PAYMENTS))
+        .group_by("customer_id")
+        .agg(
+            pl.len().alias("payments"),
+            pl.col("amount").sum().alias("received"),
+            pl.col("paid_at").max().alias("last_paid_at"),
+            (pl.col("status") != "succeeded").sum().alias("failed"),
+        )
     )
     a, b = pl.collect_all([inv, pay])
     return {"customers": a.height, "paying_customers": b.height}
@@ -100,11 +116,13 @@ def pandas_summary(clean: Path, observation_end: dt.date) -> pd.DataFrame:
     daily = df.groupby(["customer_id", "date"], sort=True, as_index=False)["amount"].sum()
     first = ~daily["customer_id"].duplicated()
     per_customer = daily.groupby("customer_id", sort=True)["date"].agg(["min", "max", "count"])
-    out = pd.DataFrame({
-        "frequency": per_customer["count"] - 1,
-        "recency": (per_customer["max"] - per_customer["min"]) / np.timedelta64(1, "D"),
-        "T": (end - per_customer["min"]) / np.timedelta64(1, "D"),
-    })
+    out = pd.DataFrame(
+        {
+            "frequency": per_customer["count"] - 1,
+            "recency": (per_customer["max"] - per_customer["min"]) / np.timedelta64(1, "D"),
+            "T": (end - per_customer["min"]) / np.timedelta64(1, "D"),
+        }
+    )
     repeat = daily["amount"].astype("float64").where(~first)
     out["monetary_value"] = repeat.groupby(daily["customer_id"]).mean().reindex(out.index).fillna(0.0)
     return out.reset_index()
@@ -122,10 +140,14 @@ def billcx_summary(clean: Path, observation_end: dt.date) -> pl.DataFrame:
     """
     from billcx.segment import summary_data
 
-    purchases = pl.scan_parquet(table_path(clean, INVOICES)).select(SUMMARY_COLUMNS).filter(
-        (pl.col("amount") > 0) & (pl.col("status") != "void"))
-    return summary_data(purchases, "customer_id", "issue_date", "amount", observation_end=observation_end,
-                        freq="D")
+    purchases = (
+        pl.scan_parquet(table_path(clean, INVOICES))
+        .select(SUMMARY_COLUMNS)
+        .filter((pl.col("amount") > 0) & (pl.col("status") != "void"))
+    )
+    return summary_data(
+        purchases, "customer_id", "issue_date", "amount", observation_end=observation_end, freq="D"
+    )
 
 
 def same_summary(pandas_frame: pd.DataFrame, polars_frame: pl.DataFrame, *, rel_tol: float = 1e-9) -> bool:

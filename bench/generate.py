@@ -115,7 +115,9 @@ def _append_chunk(data: SampleData, tag: str, csv_dir: Path, part_dir: Path, fir
             body = body.split(b"\n", 1)[1]  # header only once
         with open(csv_dir / f"{table.file_stem}.csv", "ab") as out:
             out.write(body)
-        frame.write_parquet(part_dir / f"{table.file_stem}.{tag}.parquet", compression="zstd", statistics=True)
+        frame.write_parquet(
+            part_dir / f"{table.file_stem}.{tag}.parquet", compression="zstd", statistics=True
+        )
         counts[name] = frame.height
     return counts
 
@@ -141,13 +143,21 @@ def _generate_into(folder: Path, *, customers: int, seed: int, events: bool, chu
         del data
         for name, n in counts.items():
             totals[name] = totals.get(name, 0) + n
-        print(f"chunk {k + 1}/{len(sizes)}: {counts['invoices']:,} invoices in "
-              f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+        print(
+            f"chunk {k + 1}/{len(sizes)}: {counts['invoices']:,} invoices in "
+            f"{time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     for table in EXPORT_TABLES:
         files = sorted(parts.glob(f"{table.file_stem}.K*.parquet"))
         # The chunks are each sorted and their tags sort in chunk order, so the union stays sorted.
-        pl.scan_parquet(files).sink_parquet(parquet_dir / f"{table.file_stem}.parquet", compression="zstd",
-                                            statistics=True, maintain_order=True)
+        pl.scan_parquet(files).sink_parquet(
+            parquet_dir / f"{table.file_stem}.parquet",
+            compression="zstd",
+            statistics=True,
+            maintain_order=True,
+        )
     shutil.rmtree(parts)
     return totals
 
@@ -160,8 +170,15 @@ def _read_meta(root: Path) -> dict[str, Any] | None:
     return meta
 
 
-def dataset(rows: int, *, seed: int = SEED, events: bool = True, data_dir: Path = DATA_DIR,
-            chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS, force: bool = False) -> Dataset:
+def dataset(
+    rows: int,
+    *,
+    seed: int = SEED,
+    events: bool = True,
+    data_dir: Path = DATA_DIR,
+    chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS,
+    force: bool = False,
+) -> Dataset:
     """Return the cached dataset of about ``rows`` invoices, generating it first when needed.
 
     A cached dataset is reused only when its seed, options and generator fingerprint match, so a
@@ -185,9 +202,16 @@ def dataset(rows: int, *, seed: int = SEED, events: bool = True, data_dir: Path 
         raise ValueError(f"chunk_customers must be >= 1, found {chunk_customers}")
     root = data_dir / str(rows)
     customers = customers_for(rows)
-    wanted = {"format_version": FORMAT_VERSION, "rows": rows, "customers": customers, "seed": seed,
-              "months": MONTHS, "events": events, "chunks": len(_chunk_sizes(customers, chunk_customers)),
-              "fingerprint": generator_fingerprint()}
+    wanted = {
+        "format_version": FORMAT_VERSION,
+        "rows": rows,
+        "customers": customers,
+        "seed": seed,
+        "months": MONTHS,
+        "events": events,
+        "chunks": len(_chunk_sizes(customers, chunk_customers)),
+        "fingerprint": generator_fingerprint(),
+    }
     meta = None if force else _read_meta(root)
     if meta is not None and all(meta.get(k) == v for k, v in wanted.items()):
         return Dataset(rows, root, root / "csv", root / "parquet", meta)
@@ -197,15 +221,20 @@ def dataset(rows: int, *, seed: int = SEED, events: bool = True, data_dir: Path 
     with atomic_dir(root) as tmp:
         counts = _generate_into(tmp, customers=customers, seed=seed, events=events, chunk=chunk_customers)
         after = resource.getrusage(resource.RUSAGE_SELF)
-        meta = {**wanted, "counts": counts, "chunk_customers": chunk_customers,
-                "generation": {
-                    "wall_s": round(time.perf_counter() - started, 3),
-                    "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3),
-                    # ru_maxrss is the process peak; generation is all this process does.
-                    "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
-                },
-                "bytes": {p.relative_to(tmp).as_posix(): p.stat().st_size
-                          for p in sorted(tmp.rglob("*")) if p.is_file()}}
+        meta = {
+            **wanted,
+            "counts": counts,
+            "chunk_customers": chunk_customers,
+            "generation": {
+                "wall_s": round(time.perf_counter() - started, 3),
+                "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3),
+                # ru_maxrss is the process peak; generation is all this process does.
+                "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+            },
+            "bytes": {
+                p.relative_to(tmp).as_posix(): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()
+            },
+        }
         write_text(tmp / "meta.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return Dataset(rows, root, root / "csv", root / "parquet", meta)
 
@@ -217,13 +246,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-events", action="store_true", help="skip engagement events")
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
-    parser.add_argument("--chunk-customers", type=int, default=DEFAULT_CHUNK_CUSTOMERS,
-                        help="generate at most this many customers at a time (memory bound)")
+    parser.add_argument(
+        "--chunk-customers",
+        type=int,
+        default=DEFAULT_CHUNK_CUSTOMERS,
+        help="generate at most this many customers at a time (memory bound)",
+    )
     parser.add_argument("--force", action="store_true", help="regenerate even if cached")
     args = parser.parse_args(argv)
     try:
-        ds = dataset(args.rows, seed=args.seed, events=not args.no_events, data_dir=args.data_dir,
-                     chunk_customers=args.chunk_customers, force=args.force)
+        ds = dataset(
+            args.rows,
+            seed=args.seed,
+            events=not args.no_events,
+            data_dir=args.data_dir,
+            chunk_customers=args.chunk_customers,
+            force=args.force,
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

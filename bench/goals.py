@@ -46,8 +46,11 @@ def render_rate(report: dict[str, Any]) -> dict[str, float | None]:
     rendered = step["details"]["rendered"]
     wall, cpu = step["work"]["wall_s"], step["work"]["cpu_s"]
     workers = max(1, step["details"].get("workers", 1))
-    return {"messages_per_s": _div(rendered, wall), "messages_per_s_per_core": _div(rendered, wall * workers),
-            "messages_per_cpu_s": _div(rendered, cpu)}
+    return {
+        "messages_per_s": _div(rendered, wall),
+        "messages_per_s_per_core": _div(rendered, wall * workers),
+        "messages_per_cpu_s": _div(rendered, cpu),
+    }
 
 
 def ratios(report: dict[str, Any]) -> dict[str, Any]:
@@ -63,24 +66,44 @@ def ratios(report: dict[str, Any]) -> dict[str, Any]:
         "pandas_over_billcx_summary": _div(pandas, _work(report, "billcx_summary")),
         "pandas_over_segment_features": _div(pandas, features),
         # The same on CPU time: steadier than wall time on a loaded machine, blind to parallelism.
-        "segment_features_cpu_over_groupby_floor_cpu": _div(segment_features_s(report, field="cpu_s"),
-                                                            _cpu(report, "floor_groupby")),
-        "pandas_cpu_over_billcx_summary_cpu": _div(_cpu(report, "pandas_summary"), _cpu(report, "billcx_summary")),
-        "billcx_summary_agrees_with_pandas": report["steps"].get("billcx_summary", {})
-        .get("details", {}).get("agrees_with_pandas"),
+        "segment_features_cpu_over_groupby_floor_cpu": _div(
+            segment_features_s(report, field="cpu_s"), _cpu(report, "floor_groupby")
+        ),
+        "pandas_cpu_over_billcx_summary_cpu": _div(
+            _cpu(report, "pandas_summary"), _cpu(report, "billcx_summary")
+        ),
+        "billcx_summary_agrees_with_pandas": report["steps"]
+        .get("billcx_summary", {})
+        .get("details", {})
+        .get("agrees_with_pandas"),
         **{f"render_{k}": v for k, v in render_rate(report).items()},
     }
 
 
-def _goal(goal_id: str, text: str, target: str, measured: float | None, ok: bool | None, *,
-          applies: bool = True, unit: str = "") -> dict[str, Any]:
+def _goal(
+    goal_id: str,
+    text: str,
+    target: str,
+    measured: float | None,
+    ok: bool | None,
+    *,
+    applies: bool = True,
+    unit: str = "",
+) -> dict[str, Any]:
     if measured is None or ok is None:
         status = "not measured"
     elif not applies:
         status = "not applicable"
     else:
         status = "pass" if ok else "fail"
-    return {"id": goal_id, "goal": text, "target": target, "measured": measured, "unit": unit, "status": status}
+    return {
+        "id": goal_id,
+        "goal": text,
+        "target": target,
+        "measured": measured,
+        "unit": unit,
+        "status": status,
+    }
 
 
 def evaluate_goals(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -100,17 +123,55 @@ def evaluate_goals(report: dict[str, Any]) -> list[dict[str, Any]]:
     speedup = r["pandas_over_billcx_summary"]
     rate = r["render_messages_per_s_per_core"]
     return [
-        _goal("pipeline_wall", "10M invoices from CSV through ingest, segment and plan (process wall)",
-              "< 60 s", trio_wall, trio_wall is not None and trio_wall < 60, applies=at_10m, unit="s"),
-        _goal("pipeline_memory", "10M invoices: peak memory of ingest, segment and plan", "< 6 GiB",
-              trio_peak, trio_peak is not None and trio_peak < 6 * MIB_PER_GIB, applies=at_10m, unit="MiB"),
-        _goal("segment_features_vs_floor", "segment customer features / polars scan + group-by floor", "<= 3x",
-              features, features is not None and features <= 3, unit="x"),
-        _goal("pandas_speedup", "pandas repeat-purchase summary / billcx summary_data", ">= 10x",
-              speedup, speedup is not None and speedup >= 10, unit="x"),
-        _goal("render_rate", "render messages per second per core", ">= 5000", rate,
-              rate is not None and rate >= 5000, unit="msg/s/core"),
-        _goal("streaming_100m", "100M invoices through ingest and segment: peak memory", "< 12 GiB",
-              duo_peak, duo_peak is not None and duo_peak < 12 * MIB_PER_GIB, applies=rows >= 95_000_000,
-              unit="MiB"),
+        _goal(
+            "pipeline_wall",
+            "10M invoices from CSV through ingest, segment and plan (process wall)",
+            "< 60 s",
+            trio_wall,
+            trio_wall is not None and trio_wall < 60,
+            applies=at_10m,
+            unit="s",
+        ),
+        _goal(
+            "pipeline_memory",
+            "10M invoices: peak memory of ingest, segment and plan",
+            "< 6 GiB",
+            trio_peak,
+            trio_peak is not None and trio_peak < 6 * MIB_PER_GIB,
+            applies=at_10m,
+            unit="MiB",
+        ),
+        _goal(
+            "segment_features_vs_floor",
+            "segment customer features / polars scan + group-by floor",
+            "<= 3x",
+            features,
+            features is not None and features <= 3,
+            unit="x",
+        ),
+        _goal(
+            "pandas_speedup",
+            "pandas repeat-purchase summary / billcx summary_data",
+            ">= 10x",
+            speedup,
+            speedup is not None and speedup >= 10,
+            unit="x",
+        ),
+        _goal(
+            "render_rate",
+            "render messages per second per core",
+            ">= 5000",
+            rate,
+            rate is not None and rate >= 5000,
+            unit="msg/s/core",
+        ),
+        _goal(
+            "streaming_100m",
+            "100M invoices through ingest and segment: peak memory",
+            "< 12 GiB",
+            duo_peak,
+            duo_peak is not None and duo_peak < 12 * MIB_PER_GIB,
+            applies=rows >= 95_000_000,
+            unit="MiB",
+        ),
     ]

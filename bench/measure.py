@@ -84,8 +84,14 @@ class _Sampler(threading.Thread):
             self.done.wait(_SAMPLE_S)
 
 
-def run_measured(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-                 stdout_path: Path | None = None, stderr_path: Path | None = None) -> ProcessCost:
+def run_measured(
+    argv: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdout_path: Path | None = None,
+    stderr_path: Path | None = None,
+) -> ProcessCost:
     """Run ``argv`` to completion and measure it.
 
     Args:

@@ -28,7 +28,8 @@ def _notes(name: str, step: dict[str, Any]) -> str:
     if name == "plan":
         return f"{_fmt(d.get('messages'))} messages, {_fmt(d.get('customers'))} customers"
     if name == "render":
-        return f"{_fmt(d.get('rendered'))} rendered, {_fmt(d.get('failed'))} failed, {d.get('workers')} worker(s)"
+        rendered, failed = _fmt(d.get("rendered")), _fmt(d.get("failed"))
+        return f"{rendered} rendered, {failed} failed, {d.get('workers')} worker(s)"
     if name == "billcx_summary":
         return f"agrees with pandas: {d.get('agrees_with_pandas')}"
     return ", ".join(f"{k} {_fmt(v)}" for k, v in d.items() if isinstance(v, int))
@@ -38,7 +39,10 @@ def _table(rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
-        cells = [c.ljust(w) if i in (0, 1, len(row) - 1) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        cells = [
+            c.ljust(w) if i in (0, 1, len(row) - 1) else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -50,21 +54,42 @@ def print_report(report: dict[str, Any]) -> None:
     ds = report["dataset"]
     c = ds["counts"]
     m = report["machine"]
-    print(f"dataset: {_fmt(c['invoices'])} invoices, {_fmt(c['customers'])} customers, {_fmt(c['payments'])} "
-          f"payments, {_fmt(c.get('events', 0))} events (seed {ds['seed']}); as of {report['as_of']}; "
-          f"stages read {report['clean_source']}")
-    print(f"machine: {m['cpus']} CPUs, {m['mem_total_gb']} GiB; load {m['loadavg_start']} -> {m['loadavg_end']}; "
-          f"polars {m['polars']}, pandas {m['pandas']}")
+    print(
+        f"dataset: {_fmt(c['invoices'])} invoices, {_fmt(c['customers'])} customers, "
+        f"{_fmt(c['payments'])} payments, {_fmt(c.get('events', 0))} events (seed {ds['seed']}); "
+        f"as of {report['as_of']}; stages read {report['clean_source']}"
+    )
+    print(
+        f"machine: {m['cpus']} CPUs, {m['mem_total_gb']} GiB; "
+        f"load {m['loadavg_start']} -> {m['loadavg_end']}; polars {m['polars']}, pandas {m['pandas']}"
+    )
     print()
     rows: list[tuple[str, ...]] = [_COLUMNS]
     for name, step in report["steps"].items():
         proc, work = step.get("process", {}), step.get("work", {})
-        rows.append((name, step["status"], _fmt(proc.get("wall_s")), _fmt(work.get("wall_s")),
-                     _fmt(proc.get("cpu_s")), _fmt(proc.get("tree_peak_rss_mb"), 0), _notes(name, step)))
+        rows.append(
+            (
+                name,
+                step["status"],
+                _fmt(proc.get("wall_s")),
+                _fmt(work.get("wall_s")),
+                _fmt(proc.get("cpu_s")),
+                _fmt(proc.get("tree_peak_rss_mb"), 0),
+                _notes(name, step),
+            )
+        )
     p = report["pipeline"]
-    rows.append(("pipeline", "+".join(p["stages"]) or "-", _fmt(p["wall_s"]), _fmt(p["work_wall_s"]),
-                 _fmt(p["cpu_s"]), _fmt(p["peak_rss_mb"], 0),
-                 f"missing: {', '.join(p['missing'])}" if p["missing"] else ""))
+    rows.append(
+        (
+            "pipeline",
+            "+".join(p["stages"]) or "-",
+            _fmt(p["wall_s"]),
+            _fmt(p["work_wall_s"]),
+            _fmt(p["cpu_s"]),
+            _fmt(p["peak_rss_mb"], 0),
+            f"missing: {', '.join(p['missing'])}" if p["missing"] else "",
+        )
+    )
     print(_table(rows))
     print()
     print("ratios:")
@@ -73,5 +98,7 @@ def print_report(report: dict[str, Any]) -> None:
     print()
     goal_rows: list[tuple[str, ...]] = [("goal", "status", "measured", "target", "what")]
     for g in report["goals"]:
-        goal_rows.append((g["id"], g["status"], f"{_fmt(g['measured'])} {g['unit']}".strip(), g["target"], g["goal"]))
+        goal_rows.append(
+            (g["id"], g["status"], f"{_fmt(g['measured'])} {g['unit']}".strip(), g["target"], g["goal"])
+        )
     print(_table(goal_rows))

@@ -62,8 +62,14 @@ def _machine() -> dict[str, Any]:
         for line in f:
             if line.startswith("MemTotal:"):
                 mem_kb = int(line.split()[1])
-    return {"cpus": os.cpu_count(), "mem_total_gb": round(mem_kb / 2**20, 1), "python": platform.python_version(),
-            "polars": polars.__version__, "pandas": pandas.__version__, "platform": platform.platform()}
+    return {
+        "cpus": os.cpu_count(),
+        "mem_total_gb": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "polars": polars.__version__,
+        "pandas": pandas.__version__,
+        "platform": platform.platform(),
+    }
 
 
 def _latest_date(folder: Path) -> dt.date:
@@ -73,15 +79,31 @@ def _latest_date(folder: Path) -> dt.date:
 
 
 def _cost(cost: ProcessCost) -> dict[str, Any]:
-    return {"wall_s": round(cost.wall_s, 3), "cpu_s": round(cost.cpu_s, 3),
-            "peak_rss_mb": round(cost.peak_rss_mb, 1), "tree_peak_rss_mb": round(cost.tree_peak_rss_mb, 1),
-            "returncode": cost.returncode}
+    return {
+        "wall_s": round(cost.wall_s, 3),
+        "cpu_s": round(cost.cpu_s, 3),
+        "peak_rss_mb": round(cost.peak_rss_mb, 1),
+        "tree_peak_rss_mb": round(cost.tree_peak_rss_mb, 1),
+        "returncode": cost.returncode,
+    }
 
 
-def _ensure_dataset(rows: int, *, seed: int, data_dir: Path, chunk_customers: int) -> tuple[Dataset, dict[str, Any]]:
+def _ensure_dataset(
+    rows: int, *, seed: int, data_dir: Path, chunk_customers: int
+) -> tuple[Dataset, dict[str, Any]]:
     """The cached dataset, generated in a measured child process when missing."""
-    cmd = [sys.executable, str(REPO_DIR / "bench" / "generate.py"), "--rows", str(rows), "--seed", str(seed),
-           "--data-dir", str(data_dir), "--chunk-customers", str(chunk_customers)]
+    cmd = [
+        sys.executable,
+        str(REPO_DIR / "bench" / "generate.py"),
+        "--rows",
+        str(rows),
+        "--seed",
+        str(seed),
+        "--data-dir",
+        str(data_dir),
+        "--chunk-customers",
+        str(chunk_customers),
+    ]
     log = data_dir / f"generate-{rows}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     cost = run_measured(cmd, cwd=REPO_DIR, stderr_path=log)
@@ -91,30 +113,60 @@ def _ensure_dataset(rows: int, *, seed: int, data_dir: Path, chunk_customers: in
     return ds, _cost(cost)
 
 
-def run_step(name: str, ds: Dataset, *, clean: Path, work: Path, as_of: dt.date,
-             render_workers: int) -> dict[str, Any]:
+def run_step(
+    name: str, ds: Dataset, *, clean: Path, work: Path, as_of: dt.date, render_workers: int
+) -> dict[str, Any]:
     """Run one step in a fresh measured process and merge the process cost into its result."""
     out_json = work / f"{name}.json"
     out_json.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "bench.steps", name, "--json", str(out_json), "--csv", str(ds.csv),
-           "--clean", str(clean), "--work", str(work), "--as-of", as_of.isoformat(),
-           "--render-workers", str(render_workers)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.steps",
+        name,
+        "--json",
+        str(out_json),
+        "--csv",
+        str(ds.csv),
+        "--clean",
+        str(clean),
+        "--work",
+        str(work),
+        "--as-of",
+        as_of.isoformat(),
+        "--render-workers",
+        str(render_workers),
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")])),
+    }
     print(f"  {name} ...", file=sys.stderr, flush=True)
     cost = run_measured(cmd, cwd=REPO_DIR, env=env, stderr_path=work / f"{name}.log")
     try:
         outcome: dict[str, Any] = json.loads(out_json.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        outcome = {"status": "failed", "reason": f"step process exited {cost.returncode} without a result; "
-                                                  f"see {work / f'{name}.log'}"}
+        outcome = {
+            "status": "failed",
+            "reason": f"step process exited {cost.returncode} without a result; see {work / f'{name}.log'}",
+        }
     if outcome["status"] != "not_available":
         outcome["process"] = _cost(cost)
     return outcome
 
 
-def run(rows: int, *, stages: tuple[str, ...] = STAGES, baselines: bool = True, seed: int = SEED,
-        data_dir: Path = DATA_DIR, work: Path | None = None, render_workers: int = 1,
-        chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS, keep: bool = False) -> dict[str, Any]:
+def run(
+    rows: int,
+    *,
+    stages: tuple[str, ...] = STAGES,
+    baselines: bool = True,
+    seed: int = SEED,
+    data_dir: Path = DATA_DIR,
+    work: Path | None = None,
+    render_workers: int = 1,
+    chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS,
+    keep: bool = False,
+) -> dict[str, Any]:
     """Run the benchmark and return its report (what ``--json`` writes).
 
     Args:
@@ -143,7 +195,7 @@ def run(rows: int, *, stages: tuple[str, ...] = STAGES, baselines: bool = True, 
     clean_source = "parquet exports (ingest not run)"
     order = [s for s in STAGES if s in stages]
     if baselines and "segment" in order:
-        order[order.index("segment"):order.index("segment")] = list(BASELINES)
+        order[order.index("segment") : order.index("segment")] = list(BASELINES)
     for name in order:
         need = NEEDS.get(name)
         if need is not None and steps.get(need, {}).get("status") != "ok":
@@ -159,10 +211,17 @@ def run(rows: int, *, stages: tuple[str, ...] = STAGES, baselines: bool = True, 
         "schema_version": SCHEMA_VERSION,
         "started_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {**_machine(), "loadavg_start": load_start, "loadavg_end": _loadavg()},
-        "dataset": {"rows_requested": rows, "root": str(ds.root), "counts": ds.meta["counts"],
-                    "seed": ds.meta["seed"], "months": ds.meta["months"], "fingerprint": ds.meta["fingerprint"],
-                    "generation": ds.meta["generation"], "generation_process_this_run": gen_cost,
-                    "bytes": ds.meta.get("bytes", {})},
+        "dataset": {
+            "rows_requested": rows,
+            "root": str(ds.root),
+            "counts": ds.meta["counts"],
+            "seed": ds.meta["seed"],
+            "months": ds.meta["months"],
+            "fingerprint": ds.meta["fingerprint"],
+            "generation": ds.meta["generation"],
+            "generation_process_this_run": gen_cost,
+            "bytes": ds.meta.get("bytes", {}),
+        },
         "as_of": as_of.isoformat(),
         "clean_source": clean_source,
         "render_workers": render_workers,
@@ -197,8 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: run, print the report, optionally write it as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, required=True, help="invoice rows (dataset generated if missing)")
-    parser.add_argument("--stages", type=_parse_stages, default=STAGES,
-                        help=f"comma-separated stages to run (default {','.join(STAGES)})")
+    parser.add_argument(
+        "--stages",
+        type=_parse_stages,
+        default=STAGES,
+        help=f"comma-separated stages to run (default {','.join(STAGES)})",
+    )
     parser.add_argument("--no-baselines", action="store_true", help="skip the floors and the pandas baseline")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     parser.add_argument("--seed", type=int, default=SEED)
@@ -210,10 +273,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rows < 1 or args.render_workers < 1:
         parser.error("--rows and --render-workers must be at least 1")
-    report = run(args.rows, stages=args.stages, baselines=not args.no_baselines, seed=args.seed,
-                 data_dir=args.data_dir, work=args.work, render_workers=args.render_workers,
-                 chunk_customers=args.chunk_customers, keep=args.keep)
-    report = {"command": " ".join(["python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)]), **report}
+    report = run(
+        args.rows,
+        stages=args.stages,
+        baselines=not args.no_baselines,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        work=args.work,
+        render_workers=args.render_workers,
+        chunk_customers=args.chunk_customers,
+        keep=args.keep,
+    )
+    report = {
+        "command": " ".join(["python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)]),
+        **report,
+    }
     print_report(report)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -73,14 +73,21 @@ class Clock:
 
     def mark(self, name: str) -> None:
         """Record that ``name`` finished now."""
-        self.marks.append({"name": name, "at_s": round(time.perf_counter() - self.started, 4),
-                           "cpu_s": round(_cpu() - self.cpu_started, 4)})
+        self.marks.append(
+            {
+                "name": name,
+                "at_s": round(time.perf_counter() - self.started, 4),
+                "cpu_s": round(_cpu() - self.cpu_started, 4),
+            }
+        )
 
     def progress(self, names: tuple[str, ...] | None) -> Callable[[str, int, int], None]:
         """An ``on_progress(task, done, total)`` callback marking each finished sub-step."""
+
         def callback(task: str, done: int, total: int) -> None:
             label = names[done - 1] if names and 0 < done <= len(names) else f"{task} {done}/{total}"
             self.mark(label)
+
         return callback
 
     def stop(self) -> None:
@@ -116,8 +123,12 @@ def step_ingest(paths: StepPaths, clock: Clock) -> dict[str, Any]:
     write_ingest(result, out)
     clock.mark("write")
     rows = {name: frame.height for name, frame in result.tables().items()}
-    return {"out": str(out), "rows": rows, "rejects": result.rejects.height,
-            "exit_code": int(result.exit_code)}
+    return {
+        "out": str(out),
+        "rows": rows,
+        "rejects": result.rejects.height,
+        "exit_code": int(result.exit_code),
+    }
 
 
 def step_segment(paths: StepPaths, clock: Clock) -> dict[str, Any]:
@@ -131,8 +142,13 @@ def step_segment(paths: StepPaths, clock: Clock) -> dict[str, Any]:
     result = segment(CleanData.load(paths.clean), as_of=paths.as_of, on_progress=clock.progress(names))
     write_segment(result, out)
     clock.mark("write")
-    return {"out": str(out), "customers": result.customers.height, "open_invoices": result.invoice_risk.height,
-            "risk_method": result.model_report.get("risk", {}).get("method"), "warnings": list(result.warnings)}
+    return {
+        "out": str(out),
+        "customers": result.customers.height,
+        "open_invoices": result.invoice_risk.height,
+        "risk_method": result.model_report.get("risk", {}).get("method"),
+        "warnings": list(result.warnings),
+    }
 
 
 def step_plan(paths: StepPaths, clock: Clock) -> dict[str, Any]:
@@ -146,14 +162,25 @@ def step_plan(paths: StepPaths, clock: Clock) -> dict[str, Any]:
     out = paths.work / "plan"
     clock.start()
     risk = scan(seg, INVOICE_RISK, optional=True)
-    result = plan(CleanData.load(paths.clean), read(seg, SEGMENTS), as_of=paths.as_of,
-                  invoice_risk=risk.collect() if risk is not None else None, horizon_days=30,
-                  on_progress=clock.progress(None))
+    result = plan(
+        CleanData.load(paths.clean),
+        read(seg, SEGMENTS),
+        as_of=paths.as_of,
+        invoice_risk=risk.collect() if risk is not None else None,
+        horizon_days=30,
+        on_progress=clock.progress(None),
+    )
     write_plan(result, out, fmt=Format.PARQUET)
     clock.mark("write")
     s = result.summary
-    return {"out": str(out), "messages": s.messages, "tasks": s.tasks, "holdout": s.holdout,
-            "customers": s.customers, "open_invoices": s.open_invoices}
+    return {
+        "out": str(out),
+        "messages": s.messages,
+        "tasks": s.tasks,
+        "holdout": s.holdout,
+        "customers": s.customers,
+        "open_invoices": s.open_invoices,
+    }
 
 
 def step_render(paths: StepPaths, clock: Clock) -> dict[str, Any]:
@@ -165,15 +192,27 @@ def step_render(paths: StepPaths, clock: Clock) -> dict[str, Any]:
     out = paths.work / "bundle"
     clock.start()
     schedule = read(paths.work / "plan", SCHEDULE)
-    result = render(schedule, CleanData.load(paths.clean), settings=settings_cls(),
-                    workers=paths.render_workers, on_progress=clock.progress(None))
+    result = render(
+        schedule,
+        CleanData.load(paths.clean),
+        settings=settings_cls(),
+        workers=paths.render_workers,
+        on_progress=clock.progress(None),
+    )
     clock.mark("render")
     write_bundle(result, out)
     clock.mark("write")
     c = result.counts
-    return {"out": str(out), "scheduled": c.scheduled, "rendered": c.rendered, "failed": c.failed,
-            "holdout": c.holdout, "tasks": c.tasks, "by_channel": dict(c.by_channel),
-            "workers": paths.render_workers}
+    return {
+        "out": str(out),
+        "scheduled": c.scheduled,
+        "rendered": c.rendered,
+        "failed": c.failed,
+        "holdout": c.holdout,
+        "tasks": c.tasks,
+        "by_channel": dict(c.by_channel),
+        "workers": paths.render_workers,
+    }
 
 
 def step_floor_columns(paths: StepPaths, clock: Clock) -> dict[str, Any]:
@@ -248,8 +287,13 @@ def run_step(name: str, paths: StepPaths) -> dict[str, Any]:
         return {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
     wall, cpu = clock.elapsed()
     setup = clock.started - imported if clock.started else 0.0
-    return {"status": "ok", "work": {"wall_s": round(wall, 4), "cpu_s": round(cpu, 4)},
-            "setup_s": round(setup, 4), "marks": clock.marks, "details": details}
+    return {
+        "status": "ok",
+        "work": {"wall_s": round(wall, 4), "cpu_s": round(cpu, 4)},
+        "setup_s": round(setup, 4),
+        "marks": clock.marks,
+        "details": details,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,8 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, required=True)
     parser.add_argument("--render-workers", type=int, default=1)
     args = parser.parse_args(argv)
-    paths = StepPaths(csv=args.csv, clean=args.clean, work=args.work, as_of=args.as_of,
-                      render_workers=args.render_workers)
+    paths = StepPaths(
+        csv=args.csv, clean=args.clean, work=args.work, as_of=args.as_of, render_workers=args.render_workers
+    )
     outcome = run_step(args.step, paths)
     args.json.write_text(json.dumps(outcome, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     return 0 if outcome["status"] != "failed" else 1

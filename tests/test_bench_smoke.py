@@ -20,8 +20,14 @@ from bench.steps import StepPaths, run_step  # noqa: E402
 
 ROWS = 1500
 PROCESS_FIELDS = {"wall_s", "cpu_s", "peak_rss_mb", "tree_peak_rss_mb", "returncode"}
-GOAL_IDS = ["pipeline_wall", "pipeline_memory", "segment_features_vs_floor", "pandas_speedup", "render_rate",
-            "streaming_100m"]
+GOAL_IDS = [
+    "pipeline_wall",
+    "pipeline_memory",
+    "segment_features_vs_floor",
+    "pandas_speedup",
+    "render_rate",
+    "streaming_100m",
+]
 STATUSES = {"pass", "fail", "not measured", "not applicable"}
 
 
@@ -34,9 +40,18 @@ def test_dataset_is_cached_and_described(tiny: Dataset) -> None:
     counts = tiny.meta["counts"]
     assert 0.8 * ROWS < counts["invoices"] < 1.2 * ROWS
     assert counts["customers"] == tiny.meta["customers"] > 0
-    assert {p.name for p in tiny.csv.iterdir()} == {"customers.csv", "invoices.csv", "payments.csv", "events.csv"}
-    assert {p.name for p in tiny.parquet.iterdir()} == {"customers.parquet", "invoices.parquet",
-                                                         "payments.parquet", "events.parquet"}
+    assert {p.name for p in tiny.csv.iterdir()} == {
+        "customers.csv",
+        "invoices.csv",
+        "payments.csv",
+        "events.csv",
+    }
+    assert {p.name for p in tiny.parquet.iterdir()} == {
+        "customers.parquet",
+        "invoices.parquet",
+        "payments.parquet",
+        "events.parquet",
+    }
     again = dataset(ROWS, data_dir=tiny.root.parent)
     assert again.meta == tiny.meta  # a second call reuses the cache instead of regenerating
 
@@ -58,9 +73,26 @@ def test_chunked_generation_keeps_ids_unique(tmp_path: Path) -> None:
 def test_runner_end_to_end_writes_the_report(tiny: Dataset, tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     proc = subprocess.run(
-        [sys.executable, "bench/run.py", "--rows", str(ROWS), "--stages", "segment",
-         "--data-dir", str(tiny.root.parent), "--work", str(tmp_path / "work"), "--json", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "bench/run.py",
+            "--rows",
+            str(ROWS),
+            "--stages",
+            "segment",
+            "--data-dir",
+            str(tiny.root.parent),
+            "--work",
+            str(tmp_path / "work"),
+            "--json",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(out.read_text(encoding="utf-8"))
     assert {"command", "machine", "dataset", "as_of", "steps", "pipeline", "ratios", "goals"} <= set(report)
@@ -87,14 +119,22 @@ def test_runner_end_to_end_writes_the_report(tiny: Dataset, tmp_path: Path) -> N
 def test_every_stage_adapter_runs_in_process(tiny: Dataset, tmp_path: Path) -> None:
     from billcx.store import CleanData
 
-    paths = StepPaths(csv=tiny.csv, clean=tiny.parquet, work=tmp_path, as_of=CleanData.load(tiny.parquet).latest_date(),
-                      render_workers=1)
+    paths = StepPaths(
+        csv=tiny.csv,
+        clean=tiny.parquet,
+        work=tmp_path,
+        as_of=CleanData.load(tiny.parquet).latest_date(),
+        render_workers=1,
+    )
     ingest = run_step("ingest", paths)
     assert ingest["status"] == "ok", ingest.get("reason")
     assert ingest["details"]["rejects"] == 0  # the generator's clean CSV has no defects
     assert ingest["details"]["rows"]["invoices"] == tiny.meta["counts"]["invoices"]
-    for name, fields in (("segment", {"customers", "open_invoices"}), ("plan", {"messages", "customers"}),
-                         ("render", {"rendered", "failed", "by_channel"})):
+    for name, fields in (
+        ("segment", {"customers", "open_invoices"}),
+        ("plan", {"messages", "customers"}),
+        ("render", {"rendered", "failed", "by_channel"}),
+    ):
         outcome = run_step(name, paths)
         assert outcome["status"] == "ok", f"{name}: {outcome.get('reason')}"
         assert fields <= set(outcome["details"])
@@ -105,22 +145,35 @@ def test_every_stage_adapter_runs_in_process(tiny: Dataset, tmp_path: Path) -> N
 def _report(rows: int, walls: dict[str, float], *, peak: float = 1000.0, rendered: int = 0) -> dict[str, Any]:
     steps: dict[str, Any] = {}
     for name, wall in walls.items():
-        steps[name] = {"status": "ok", "work": {"wall_s": wall, "cpu_s": wall},
-                       "process": {"wall_s": wall + 1, "cpu_s": wall, "peak_rss_mb": peak, "tree_peak_rss_mb": peak},
-                       "details": {"rendered": rendered, "workers": 1} if name == "render" else {},
-                       "marks": [{"name": "RFM", "at_s": wall / 2}] if name == "segment" else []}
+        steps[name] = {
+            "status": "ok",
+            "work": {"wall_s": wall, "cpu_s": wall},
+            "process": {"wall_s": wall + 1, "cpu_s": wall, "peak_rss_mb": peak, "tree_peak_rss_mb": peak},
+            "details": {"rendered": rendered, "workers": 1} if name == "render" else {},
+            "marks": [{"name": "RFM", "at_s": wall / 2}] if name == "segment" else [],
+        }
     report: dict[str, Any] = {"dataset": {"counts": {"invoices": rows}}, "steps": steps}
     report["ratios"] = ratios(report)
     return report
 
 
 def test_goals_pass_fail_and_scope() -> None:
-    walls = {"ingest": 10.0, "floor_groupby": 2.0, "pandas_summary": 20.0, "billcx_summary": 1.0, "segment": 10.0,
-             "plan": 5.0, "render": 2.0}
+    walls = {
+        "ingest": 10.0,
+        "floor_groupby": 2.0,
+        "pandas_summary": 20.0,
+        "billcx_summary": 1.0,
+        "segment": 10.0,
+        "plan": 5.0,
+        "render": 2.0,
+    }
     big = {g["id"]: g for g in evaluate_goals(_report(10_000_000, walls, rendered=20_000))}
     assert big["pipeline_wall"]["measured"] == 28.0 and big["pipeline_wall"]["status"] == "pass"
     assert big["pipeline_memory"]["status"] == "pass"
-    assert big["segment_features_vs_floor"]["measured"] == 2.5 and big["segment_features_vs_floor"]["status"] == "pass"
+    assert (
+        big["segment_features_vs_floor"]["measured"] == 2.5
+        and big["segment_features_vs_floor"]["status"] == "pass"
+    )
     assert big["pandas_speedup"]["measured"] == 20.0 and big["pandas_speedup"]["status"] == "pass"
     assert big["render_rate"]["measured"] == 10_000.0 and big["render_rate"]["status"] == "pass"
     assert big["streaming_100m"]["status"] == "not applicable"

@@ -26,12 +26,31 @@ SHARDS = [Shard(i, N) for i in range(N)]
 
 # Segment columns that rank customers against each other or come from models fitted on all of
 # them: a shard's population differs, so these differ too (see docs/scale.md).
-SEGMENT_POPULATION_COLUMNS = frozenset({
-    "r_score", "f_score", "m_score", "fm_score", "rfm_score", "rfm_segment", "value_tier", "risk_tier",
-    "late_probability", "risk_reasons", "risk_method", "treatment", "treatment_reason", "expected_invoices",
-    "expected_amount", "clv", "clv_method", "p_alive",
-})
-INVOICE_RISK_POPULATION_COLUMNS = frozenset({"late_probability", "model_probability", "reasons", "risk_method"})
+SEGMENT_POPULATION_COLUMNS = frozenset(
+    {
+        "r_score",
+        "f_score",
+        "m_score",
+        "fm_score",
+        "rfm_score",
+        "rfm_segment",
+        "value_tier",
+        "risk_tier",
+        "late_probability",
+        "risk_reasons",
+        "risk_method",
+        "treatment",
+        "treatment_reason",
+        "expected_invoices",
+        "expected_amount",
+        "clv",
+        "clv_method",
+        "p_alive",
+    }
+)
+INVOICE_RISK_POPULATION_COLUMNS = frozenset(
+    {"late_probability", "model_probability", "reasons", "risk_method"}
+)
 # Plan learns a send-time prior from every customer of the segment it sees.
 PLAN_POPULATION_COLUMNS = frozenset({"send_at_utc", "send_at_local", "reasons"})
 
@@ -71,8 +90,12 @@ def test_clean_data_shards_partition_customers_and_their_rows(data: CleanData) -
             owners = set(frame.collect()["customer_id"].to_list())
             assert owners <= ids, f"shard {shard}: {name} of customers outside the shard"
     assert seen == all_ids
-    for name, key in (("customers", ["customer_id"]), ("invoices", ["invoice_id"]), ("payments", ["payment_id"]),
-                      ("events", ["customer_id", "at", "channel", "event"])):
+    for name, key in (
+        ("customers", ["customer_id"]),
+        ("invoices", ["invoice_id"]),
+        ("payments", ["payment_id"]),
+        ("events", ["customer_id", "at", "channel", "event"]),
+    ):
         whole = getattr(data, name).collect().sort(key)
         union = _union([getattr(data.shard(s), name).collect() for s in SHARDS], key)
         assert union.equals(whole), f"{name}: the union of the shards differs from the whole"
@@ -84,7 +107,9 @@ def test_shard_membership_is_stable_and_matches_shard_ids(data: CleanData) -> No
         expected = sorted(shard_ids(ids, shard).to_list())
         got = sorted(data.shard(shard).customers.collect()["customer_id"].to_list())
         assert got == expected
-        assert sorted(shard_ids(ids.reverse(), shard).to_list()) == expected  # order of input rows is irrelevant
+        assert (
+            sorted(shard_ids(ids.reverse(), shard).to_list()) == expected
+        )  # order of input rows is irrelevant
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +128,17 @@ def test_segment_shards_union_per_customer_features(segmented: tuple[object, lis
     risk = whole.invoice_risk.sort("invoice_id")  # type: ignore[attr-defined]
     risk_union = _union([p.invoice_risk for p in parts], ["invoice_id"])  # type: ignore[attr-defined]
     assert risk_union["invoice_id"].to_list() == risk["invoice_id"].to_list()
-    assert _differing(risk, risk_union, [c for c in risk.columns if c not in INVOICE_RISK_POPULATION_COLUMNS]) == []
+    assert (
+        _differing(risk, risk_union, [c for c in risk.columns if c not in INVOICE_RISK_POPULATION_COLUMNS])
+        == []
+    )
 
 
-@pytest.mark.xfail(strict=True, reason="segment ranks customers (RFM scores) and fits the risk and lifetime "
-                   "models on the customers it is given, so a shard's scores differ from the whole's")
+@pytest.mark.xfail(
+    strict=True,
+    reason="segment ranks customers (RFM scores) and fits the risk and lifetime "
+    "models on the customers it is given, so a shard's scores differ from the whole's",
+)
 def test_segment_shards_union_equals_unsharded(segmented: tuple[object, list[object]]) -> None:
     whole, parts = segmented
     full = whole.customers.sort("customer_id")  # type: ignore[attr-defined]
@@ -116,13 +147,17 @@ def test_segment_shards_union_equals_unsharded(segmented: tuple[object, list[obj
 
 
 @pytest.fixture(scope="module")
-def planned(data: CleanData, as_of: dt.date, segmented: tuple[object, list[object]]) -> tuple[object, list[object]]:
+def planned(
+    data: CleanData, as_of: dt.date, segmented: tuple[object, list[object]]
+) -> tuple[object, list[object]]:
     plan = pytest.importorskip("billcx.plan").plan
     whole_seg = segmented[0]
     segments, risk = whole_seg.customers, whole_seg.invoice_risk  # type: ignore[attr-defined]
     # Every shard plans from the same (unsharded) segments, so only the plan stage's own sharding is tested.
-    return (plan(data, segments, as_of=as_of, invoice_risk=risk),
-            [plan(data.shard(s), segments, as_of=as_of, invoice_risk=risk) for s in SHARDS])
+    return (
+        plan(data, segments, as_of=as_of, invoice_risk=risk),
+        [plan(data.shard(s), segments, as_of=as_of, invoice_risk=risk) for s in SHARDS],
+    )
 
 
 def test_plan_shards_union_same_messages_and_skips(planned: tuple[object, list[object]]) -> None:
@@ -137,8 +172,11 @@ def test_plan_shards_union_same_messages_and_skips(planned: tuple[object, list[o
     assert _union([p.skipped for p in parts], skipped.columns).equals(skipped.sort(skipped.columns))  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(strict=True, reason="plan shrinks each customer's preferred send hour toward a prior learned "
-                   "from the customers it is given, so a shard's send times can differ from the whole's")
+@pytest.mark.xfail(
+    strict=True,
+    reason="plan shrinks each customer's preferred send hour toward a prior learned "
+    "from the customers it is given, so a shard's send times can differ from the whole's",
+)
 def test_plan_shards_union_equals_unsharded(planned: tuple[object, list[object]]) -> None:
     whole, parts = planned
     full = whole.schedule.sort("message_key")  # type: ignore[attr-defined]
