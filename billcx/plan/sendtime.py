@@ -106,6 +106,18 @@ def preferred_hours(
         ``customer``, ``segment`` or ``default``.
     """
     h0, k = policy.send.default_hour, policy.send.customer_prior
+    if need.is_empty():
+        return pl.DataFrame(
+            schema={
+                "customer_id": need.schema["customer_id"],
+                "wd": pl.Int64,
+                "hour": pl.Int64,
+                "n": pl.Int64,
+                "n_wd": pl.Int64,
+                "n_hist": pl.Int64,
+                "source": pl.String,
+            }
+        )
     treatments = sorted(set(need["treatment"].to_list()))
     code = {t: i for i, t in enumerate(treatments)}
     scores = _segment_scores(seg, treatments, policy).with_columns(
