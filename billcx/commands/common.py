@@ -105,8 +105,8 @@ OutDirOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder (cre
                                          file_okay=False)]
 TableFormatOpt = Annotated[Format, typer.Option("--format", "-f",
                                                 help="Format of the output tables besides Parquet.")]
-ReportFormatOpt = Annotated[ReportFormat, typer.Option("--report-format",
-                                                       help="text: summary on stderr; json: report on stdout.")]
+ReportFormatOpt = Annotated[ReportFormat, typer.Option(
+    "--report-format", help="text: summary on stderr; json: report on stdout.")]
 ShardOpt = Annotated[str | None, typer.Option("--shard", help="Process only shard I of N (e.g. 0/4).")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="billcx.toml with defaults.",
                                                 exists=True, dir_okay=False)]

@@ -32,7 +32,8 @@ def _tree_digest(folder: Path) -> list[str]:
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One run of the bundled sample data (shared by the tests that only read it)."""
     out = tmp_path_factory.mktemp("runs")
-    result = runner.invoke(app, ["--quiet", "run", "--config", str(SAMPLE / "billcx.toml"), "--out", str(out)])
+    result = runner.invoke(app, ["--quiet", "run", "--config", str(SAMPLE / "billcx.toml"),
+                                 "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out / "run-2026-10-31"
 
@@ -75,7 +76,8 @@ def test_failing_stage_stops_the_run_and_keeps_partial_output_aside(tmp_path: Pa
     project = tmp_path / "messy_project"
     shutil.copytree(SAMPLE / "messy", project / "exports")
     (project / "billcx.toml").write_text('[inputs]\npaths = ["exports/*.csv"]\n[run]\nas_of = "2026-10-31"\n')
-    result = runner.invoke(app, ["run", "--config", str(project / "billcx.toml"), "--out", str(tmp_path / "o")])
+    result = runner.invoke(app, ["run", "--config", str(project / "billcx.toml"),
+                                 "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert "run stopped: ingest exited 1" in result.stderr
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["run-2026-10-31.failed"]
