@@ -127,7 +127,13 @@ def plan(
     warnings += list(cals.warnings)
     # Steps missed by more than the catch-up limit are reported for one more month, then forgotten.
     inst = expand_steps(
-        inv, steps, cals, earliest=as_of - dt.timedelta(days=late_days + 31), window_end=window_end
+        inv.select(
+            "invoice_id", "customer_id", "currency", "balance", "due_date", "issue_date", "cal_id", "ladder"
+        ),
+        steps,
+        cals,
+        earliest=as_of - dt.timedelta(days=late_days + 31),
+        window_end=window_end,
     )
     recent_pays = payments_local(
         data, cust, as_of=as_of, since=as_of - dt.timedelta(days=late_days + _max_delay(policy) + 2)
@@ -145,6 +151,8 @@ def plan(
         pl.col("cal_id").fill_null("")
     )
     inst = pl.concat([inst.with_columns(trigger=pl.lit(False)), trig], how="diagonal_relaxed")
+    # Large intermediate frames are dropped as soon as they are used: the peak memory is what counts.
+    del inv, trig, recent_pays
     step("ladders")
 
     sent_log = sent_local(sent, cust, index, as_of=as_of)
@@ -152,6 +160,7 @@ def plan(
     planned, skipped_timing = resolve_timing(
         inst, sent_log, as_of=as_of, window_end=window_end, catch_up=policy.catch_up
     )
+    del inst
     planned = next_sendable(planned, cals, date="send_date", cal="cal_id", out="date", reasons_out="_moves")
     planned = (
         planned.filter(pl.col("date").is_not_null(), pl.col("date") < window_end)
@@ -165,6 +174,7 @@ def plan(
     step("timing")
 
     msgs = merge_messages(planned).with_row_index("msg_id").with_columns(pl.col("msg_id").cast(pl.Int64))
+    del planned
     msgs = msgs.join(
         cust.select(
             "customer_id",
@@ -192,6 +202,7 @@ def plan(
         bounce_limit=policy.channels.bounce_limit,
     )
     msgs, no_channel = choose_channels(msgs, contact)
+    del contact
     step("channels")
 
     capped_in = msgs.filter(pl.col("family") != "task").with_columns(
@@ -233,6 +244,7 @@ def plan(
         id_col="cid",
     )
     msgs = msgs.join(minutes, on="msg_id", how="left")
+    del history, hist_cust, minutes
     step("send times")
 
     msg_cols = ["customer_id", "invoice_ids", "currency", "ladder", "step", "date"]
