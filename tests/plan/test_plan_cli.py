@@ -238,4 +238,6 @@ def test_sent_log_parquet_needs_its_columns(inputs: tuple[Path, Path], tmp_path:
     pl.DataFrame({"customer_id": ["x"], "step": ["s"]}).write_parquet(bad)
     result = _plan(*inputs, tmp_path / "out", "--sent", str(bad))
     assert result.exit_code == 1
-    assert f"error: {bad}: missing column invoice_ids, sent_at of the sent file" in result.stderr.replace("\n", "")
+    assert f"error: {bad}: missing column invoice_ids, sent_at of the sent file" in result.stderr.replace(
+        "\n", ""
+    )
