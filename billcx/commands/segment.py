@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,18 +24,26 @@ from billcx.commands.common import (
     progress_callback,
 )
 from billcx.config import from_mapping, read_toml
-from billcx.errors import ConfigError
+from billcx.errors import ConfigError, UsageError
 from billcx.export import Format
+from billcx.segment.population import FILE_NAME as POPULATION_FILE
+from billcx.segment.population import read_population, write_population
 from billcx.segment.result import SegmentResult, round_floats, write_segment
 from billcx.segment.settings import SegmentSettings
+from billcx.shard import Shard
 from billcx.store import CleanData
 
 HELP = (
     "Score and tier every customer as of a date: RFM segment, payment behaviour, late-payment risk "
     "with reasons, lifetime value (BG/NBD + Gamma-Gamma), cohorts, and the treatment the plan uses.\n\n"
     "Reads the clean folder `billcx ingest` wrote; writes customers.parquet, invoice_risk.parquet, "
-    "cohorts.parquet and model_report.json. Only data up to the as-of date is used (default: the "
-    "latest date in the data). Thresholds and model settings come from --settings (see docs/segment.md).\n\n"
+    "cohorts.parquet, model_report.json and population.json. Only data up to the as-of date is used "
+    "(default: the latest date in the data). Thresholds and model settings come from --settings "
+    "(see docs/segment.md).\n\n"
+    "Sharded runs: --shard I/N scores only the customers of shard I, with exactly the figures of the "
+    "unsharded run. Ranks and models are population-level: fit them once with --fit-only (writes only "
+    "population.json), then give each shard --population population.json so that it reads only its own "
+    "customers. Without --population a sharded run first fits on the whole clean folder.\n\n"
     "Example: billcx segment clean --out segments --as-of 2026-09-30 --format csv"
 )
 
@@ -43,6 +52,11 @@ CleanDirArg = Annotated[Path, typer.Argument(help="Folder written by `billcx ing
 SettingsOpt = Annotated[Path | None, typer.Option(
     "--settings", help="TOML file with segment settings (top level or a [segment] table).", exists=True,
     dir_okay=False)]
+PopulationOpt = Annotated[Path | None, typer.Option(
+    "--population", help="population.json from --fit-only: score against it instead of fitting.", exists=True,
+    dir_okay=False)]
+FitOnlyOpt = Annotated[bool, typer.Option(
+    "--fit-only", help="Fit the population on every customer and write only OUT/population.json.")]
 
 
 def load_settings(path: Path | None) -> SegmentSettings:
@@ -71,17 +85,27 @@ def register(app: typer.Typer) -> None:
         fmt: TableFormatOpt = Format.PARQUET,
         settings_file: SettingsOpt = None,
         shard: ShardOpt = None,
+        population_file: PopulationOpt = None,
+        fit_only: FitOnlyOpt = False,
         report_format: ReportFormatOpt = ReportFormat.TEXT,
     ) -> None:
         from billcx.segment.pipeline import segment  # the models' libraries load only when run
 
         as_of_date = parse_date(as_of)
         settings = load_settings(settings_file)
-        data = CleanData.load(clean_dir, shard=parse_shard(shard))
+        part = parse_shard(shard)
+        data = CleanData.load(clean_dir)
+        if fit_only:
+            _fit_only(data, out, as_of=as_of_date, settings=settings, shard=part, population=population_file,
+                      report_format=report_format, quiet=app_context(ctx).quiet)
+            return
+        population = read_population(population_file) if population_file is not None else None
         with progress_callback(ctx) as on_progress:
-            result = segment(data, as_of=as_of_date, settings=settings, on_progress=on_progress)
-        paths = write_segment(result, out, fmt=fmt)
-        report = _report(result, out, paths, given=as_of_date is not None)
+            result = segment(data, as_of=as_of_date, settings=settings, population=population, shard=part,
+                             on_progress=on_progress)
+        paths = write_segment(result, out, fmt=fmt, with_population=True)
+        source = "--as-of" if as_of_date else "population.json" if population else "latest date in the data"
+        report = _report(result, out, paths, source=source, shard=part)
         if report_format is ReportFormat.JSON:
             print_json(report)
         elif not app_context(ctx).quiet:
@@ -89,14 +113,42 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(int(result.exit_code))
 
 
-def _report(result: SegmentResult, out: Path, paths: list[Path], *, given: bool) -> dict[str, Any]:
+def _fit_only(data: CleanData, out: Path, *, as_of: dt.date | None, settings: SegmentSettings,
+              shard: Shard | None, population: Path | None, report_format: ReportFormat, quiet: bool) -> None:
+    """``--fit-only``: fit on every customer, write ``population.json``, report."""
+    from billcx.segment.fit import fit_population
+
+    if shard is not None or population is not None:
+        raise UsageError("--fit-only fits on every customer: it takes neither --shard nor --population")
+    fitted = fit_population(data, as_of=as_of, settings=settings)
+    out.mkdir(parents=True, exist_ok=True)
+    path = write_population(fitted, out / POPULATION_FILE)
+    report = round_floats({"as_of": fitted.as_of.isoformat(),
+                           "as_of_source": "--as-of" if as_of is not None else "latest date in the data",
+                           "out": str(out), "files": [path.name], "customers": fitted.customers,
+                           "risk_model": {"method": fitted.risk.method},
+                           "lifetime_model": fitted.lifetime.method,
+                           "warnings": list(fitted.warnings)})
+    if report_format is ReportFormat.JSON:
+        print_json(report)
+    elif not quiet:
+        console = err_console()
+        console.print(f"billcx segment --fit-only: as of {report['as_of']} ({report['as_of_source']}); "
+                      f"population of {fitted.customers:,} customers written to {path}", markup=False)
+        for warning in fitted.warnings:
+            console.print(f"warning: {warning}", markup=False)
+
+
+def _report(result: SegmentResult, out: Path, paths: list[Path], *, source: str,
+            shard: Shard | None) -> dict[str, Any]:
     risk = result.model_report["risk"]
     evaluation = risk.get("evaluation", {})
     return round_floats(
         {
             "as_of": result.as_of.isoformat(),
-            "as_of_source": "--as-of" if given else "latest date in the data",
+            "as_of_source": source,
             "out": str(out),
+            "shard": str(shard) if shard is not None else None,
             "files": [p.name for p in paths],
             "customers": result.customers.height,
             "open_invoices": result.invoice_risk.height,
@@ -123,8 +175,10 @@ def _sizes_table(title: str, sizes: dict[str, int]) -> RichTable:
 
 def _summary(report: dict[str, Any]) -> None:
     console = err_console()
+    shard = f" (shard {report['shard']})" if report["shard"] else ""
     console.print(f"billcx segment: as of {report['as_of']} ({report['as_of_source']}); "
-                  f"{report['customers']:,} customers, {report['open_invoices']:,} open invoices scored; "
+                  f"{report['customers']:,} customers{shard}, "
+                  f"{report['open_invoices']:,} open invoices scored; "
                   f"written to {report['out']}", markup=False)
     model = report["risk_model"]
     if model["method"] == "rules":

@@ -8,6 +8,10 @@ in which nobody in the cohort was invoiced:
 * ``invoices``: invoices issued that month by the cohort; of these, ``resolved_invoices`` have a
   known outcome on the as-of date and ``on_time_invoices`` were paid on time;
   ``on_time_rate`` = on time / resolved (null when nothing is resolved yet).
+
+Every figure but the two rates is a count over customers, and every customer belongs to one
+cohort: the tables of disjoint sets of customers (shards) add up to the whole's, row by row, and
+the rates follow from the summed counts (:func:`merge_cohorts`).
 """
 
 from __future__ import annotations
@@ -48,9 +52,17 @@ def cohort_table(ledger: Ledger) -> pl.DataFrame:
             (pl.col("resolved") & ~pl.col("late")).sum().cast(pl.Int64).alias("on_time_invoices"),
         )
     )
-    counts = ["active_customers", "invoices", "resolved_invoices", "on_time_invoices"]
+    return _finish(grid.join(monthly, on=["_c", "months_since"], how="left"))
+
+
+_COUNTS = ["active_customers", "invoices", "resolved_invoices", "on_time_invoices"]
+
+
+def _finish(frame: pl.LazyFrame) -> pl.DataFrame:
+    """Fill missing counts, derive the labels and rates, order and collect."""
+    counts = _COUNTS
     return (
-        grid.join(monthly, on=["_c", "months_since"], how="left")
+        frame
         .with_columns(pl.col(counts).fill_null(0))
         .with_columns(
             _month_text(pl.col("_c")).alias("cohort"),
@@ -63,3 +75,25 @@ def cohort_table(ledger: Ledger) -> pl.DataFrame:
         .sort("cohort", "months_since")
         .collect()
     )
+
+
+def merge_cohorts(tables: list[pl.DataFrame]) -> pl.DataFrame:
+    """The cohort table of the union of disjoint customer sets (shards) from their cohort tables.
+
+    Counts are summed per (cohort, months since); ``retention`` and ``on_time_rate`` are derived
+    again from the sums (then rounded to 4 places, as ``segment`` writes them).  The result equals the
+    cohort table of the unsharded run.
+
+    Args:
+        tables: ``cohorts`` of each shard (as written to ``cohorts.parquet``).
+
+    Returns:
+        The merged table, sorted by cohort and months since.
+    """
+    stacked = pl.concat([t.select(COHORT_COLUMNS) for t in tables], how="vertical").lazy()
+    # The cohort month's index is recovered from its text: the label columns are then rebuilt as usual.
+    year, month = pl.col("cohort").str.slice(0, 4), pl.col("cohort").str.slice(5, 2)
+    index = year.cast(pl.Int64) * 12 + month.cast(pl.Int64) - 1
+    summed = stacked.group_by("cohort", "months_since").agg(pl.col("customers", *_COUNTS).sum()) \
+        .with_columns(index.alias("_c"))
+    return _finish(summed).with_columns(pl.col("retention", "on_time_rate").round(4))

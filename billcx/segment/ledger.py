@@ -170,18 +170,21 @@ def _ever_paid(data: CleanData, candidates: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def build_ledger(data: CleanData, as_of: dt.date, *, grace_days: int = 0) -> Ledger:
+def build_ledger(data: CleanData, as_of: dt.date, *, grace_days: int = 0,
+                 latest: dt.date | None = None) -> Ledger:
     """The point-in-time ledger for ``as_of`` (see the module docstring for the rules).
 
     Args:
         data: the clean contract tables.
         as_of: only data up to and including this date is used.
         grace_days: days after the due date an invoice may be settled and still count as on time.
+        latest: the export's own latest date; default: :func:`export_date` of ``data``.  A shard
+            passes the whole export's, so that its invoices are read as in the whole.
 
     Returns:
         A :class:`Ledger`.
     """
-    latest = export_date(data) or as_of
+    latest = latest or export_date(data) or as_of
     pays, bad_zones = _payments(data, as_of)
     raw = (
         data.invoices.select("invoice_id", "customer_id", "issue_date", "due_date", "amount", "currency",

@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from billcx.segment.bgnbd import expected_purchases, fit_bgnbd, probability_alive
+from billcx.segment.bgnbd import BgNbdParams, expected_purchases, fit_bgnbd, probability_alive
 from billcx.segment.clv import PERIODS_PER_MONTH, customer_lifetime_value, summary_data
 from billcx.segment.fitting import FitError
-from billcx.segment.gamma_gamma import expected_spend, fit_gamma_gamma
+from billcx.segment.gamma_gamma import GammaGammaParams, expected_spend, fit_gamma_gamma
 from billcx.segment.ledger import Ledger
+from billcx.segment.population import LifetimeParams, SpendParams
 from billcx.segment.settings import ClvSettings
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,16 @@ class LifetimeValues:
     warnings: tuple[str, ...]
 
 
+def _typical_gap(x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> float:
+    """The population's median gap between invoices (median age when nobody repeated)."""
+    gaps = tx[x > 0] / x[x > 0]
+    return float(np.median(gaps)) if gaps.size else float(np.median(t)) if t.size else 1.0
+
+
 def _empirical(
-    x: np.ndarray, tx: np.ndarray, t: np.ndarray
+    x: np.ndarray, tx: np.ndarray, t: np.ndarray, typical: float
 ) -> tuple[Callable[[float], np.ndarray], np.ndarray]:
     rate = np.where(t > 0, x / np.where(t > 0, t, 1.0), 0.0)
-    gaps = tx[x > 0] / x[x > 0]
-    typical = float(np.median(gaps)) if gaps.size else float(np.median(t)) if t.size else 1.0
     own_gap = np.maximum(np.where(x > 0, tx / np.maximum(x, 1), typical), 1e-9)
     alive = np.exp(-np.maximum(t - tx - own_gap, 0.0) / own_gap)
     return (lambda horizon: rate * horizon), np.clip(alive, 0.0, 1.0)
@@ -65,23 +70,13 @@ def _fit_sample(n: int, settings: ClvSettings) -> np.ndarray:
     return keep
 
 
-def lifetime_values(ledger: Ledger, currencies: pl.DataFrame, settings: ClvSettings) -> LifetimeValues:
-    """BG/NBD, Gamma-Gamma and CLV for every customer with an invoice.
-
-    Args:
-        ledger: point-in-time ledger.
-        currencies: ``customer_id, currency`` (main currency) per customer.
-        settings: horizon, discount rate, minimum sizes, penalizer.
+def purchase_summary(ledger: Ledger, currencies: pl.DataFrame) -> pl.DataFrame:
+    """The repeat-purchase summary of every customer with an invoice in their main currency.
 
     Returns:
-        :class:`LifetimeValues` whose frame has ``customer_id, clv_frequency, clv_recency_weeks,
-        clv_age_weeks, p_alive, expected_invoices, expected_amount, clv, clv_method`` (money in
-        minor units of the main currency).
+        ``customer_id, frequency, recency, T, monetary_value, _mean, currency`` (weeks; ``_mean`` the
+        mean invoice amount) sorted by ``customer_id``.
     """
-    warnings: list[str] = []
-    report: dict[str, Any] = {"time_unit": "weeks", "purchases": "invoices in the customer's main currency",
-                              "horizon_months": settings.horizon_months,
-                              "discount_rate_monthly": settings.discount_rate_monthly}
     purchases = (
         ledger.invoices.lazy().filter(pl.col("amount") > 0)
         .join(currencies.lazy().rename({"currency": "_main"}), on="customer_id")
@@ -90,50 +85,70 @@ def lifetime_values(ledger: Ledger, currencies: pl.DataFrame, settings: ClvSetti
     summary = summary_data(purchases, "customer_id", "issue_date", "amount", observation_end=ledger.as_of,
                            freq="D", freq_multiplier=WEEK)
     mean_amount = purchases.group_by("customer_id").agg(pl.col("amount").mean().alias("_mean")).collect()
-    summary = summary.join(mean_amount, on="customer_id", how="left").join(
+    return summary.join(mean_amount, on="customer_id", how="left").join(
         currencies, on="customer_id", how="left").sort("customer_id")
-    x = summary.get_column("frequency").to_numpy().astype(np.float64)
-    tx = summary.get_column("recency").to_numpy().astype(np.float64)
-    t = summary.get_column("T").to_numpy().astype(np.float64)
-    horizon = settings.horizon_months * PERIODS_PER_MONTH["W"]
 
-    expected: Callable[[float], np.ndarray]
+
+def _arrays(summary: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return tuple(summary.get_column(c).to_numpy().astype(np.float64)  # type: ignore[return-value]
+                 for c in ("frequency", "recency", "T"))
+
+
+def _bgnbd(params: LifetimeParams) -> BgNbdParams:
+    assert params.r is not None and params.alpha is not None and params.a is not None and params.b is not None
+    return BgNbdParams(params.r, params.alpha, params.a, params.b)
+
+
+def _bgnbd_expected(params: BgNbdParams, x: np.ndarray, tx: np.ndarray,
+                    t: np.ndarray) -> Callable[[float], np.ndarray]:
+    # Customers share (x, t_x, T) often (daily periods): evaluate the hypergeometric once per pattern.
+    keys, inverse = np.unique(np.stack([x, tx, t], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+
+    def expected(h: float) -> np.ndarray:
+        return expected_purchases(params, h, keys[:, 0], keys[:, 1], keys[:, 2])[inverse]
+
+    return expected
+
+
+def fit_lifetime(summary: pl.DataFrame, settings: ClvSettings) -> tuple[LifetimeParams, dict[str, Any],
+                                                                         tuple[str, ...]]:
+    """Fit BG/NBD and Gamma-Gamma on a population's :func:`purchase_summary`, or decide the fallback.
+
+    Returns:
+        The parameters, the report section and the warnings (fallbacks taken).
+    """
+    warnings: list[str] = []
+    report: dict[str, Any] = {"time_unit": "weeks", "purchases": "invoices in the customer's main currency",
+                              "horizon_months": settings.horizon_months,
+                              "discount_rate_monthly": settings.discount_rate_monthly}
+    x, tx, t = _arrays(summary)
+    horizon = settings.horizon_months * PERIODS_PER_MONTH["W"]
     sample = _fit_sample(summary.height, settings)
     report["fit_customers"] = int(sample.sum())
     repeaters = int((x > 0).sum())
-    method = "bgnbd"
+    bg: BgNbdParams | None = None
     try:
         if summary.height < settings.min_customers or repeaters < settings.min_repeat_customers:
             raise FitError(f"BG/NBD: {summary.height} customers, {repeaters} with repeat invoices; need "
                            f"{settings.min_customers} and {settings.min_repeat_customers}")
         fit = fit_bgnbd(x[sample], tx[sample], t[sample], penalizer=settings.penalizer)
         params = fit.params
-        alive = probability_alive(params, x, tx, t)
-
-        # Customers share (x, t_x, T) often (daily periods): evaluate the hypergeometric once per pattern.
-        keys, inverse = np.unique(np.stack([x, tx, t], axis=1), axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-
-        def expected(h: float) -> np.ndarray:
-            return expected_purchases(params, h, keys[:, 0], keys[:, 1], keys[:, 2])[inverse]
-
-        if not np.all(np.isfinite(expected(horizon))):
+        if not np.all(np.isfinite(_bgnbd_expected(params, x, tx, t)(horizon))):
             raise FitError(f"BG/NBD: the fit degenerated (r={params.r:.3g}, alpha={params.alpha:.3g}, "
                            f"a={params.a:.3g}, b={params.b:.3g}): invoices too regular to identify the model")
+        bg = params
         report["bgnbd"] = {"r": params.r, "alpha": params.alpha, "a": params.a, "b": params.b,
                            "log_likelihood": fit.log_likelihood, "customers": fit.subjects,
                            "repeat_customers": repeaters, "iterations": fit.iterations}
     except FitError as exc:
-        method = "empirical"
         warnings.append(f"{exc}; lifetime figures use each customer's own invoice rate instead")
         report["bgnbd"] = {"fitted": False, "reason": str(exc), "customers": summary.height,
                            "repeat_customers": repeaters}
-        expected, alive = _empirical(x, tx, t)
 
-    spend = summary.get_column("_mean").to_numpy().astype(np.float64)
-    spend_method = np.full(summary.height, "mean_amount", dtype=object)
     gg_report: dict[str, Any] = {}
     gg_failed: list[str] = []
+    spend: list[SpendParams] = []
     money = summary.get_column("monetary_value").to_numpy().astype(np.float64)
     cur = summary.get_column("currency").to_numpy()
     for currency in sorted({c for c in cur if c is not None}):
@@ -150,8 +165,8 @@ def lifetime_values(ledger: Ledger, currencies: pl.DataFrame, settings: ClvSetti
                          customers=gg.subjects, iterations=gg.iterations,
                          population_mean_amount=gg.params.population_mean,
                          frequency_amount_correlation=gg.frequency_spend_correlation)
-            spend[rows] = expected_spend(gg.params, x[rows], money[rows])
-            spend_method[rows] = "gamma_gamma"
+            expected_spend(gg.params, x[rows][:0], money[rows][:0])  # raises when q <= 1
+            spend.append(SpendParams(currency, gg.params.p, gg.params.q, gg.params.v))
             entry["fitted"] = True
         except FitError as exc:
             gg_failed.append(currency)
@@ -160,6 +175,49 @@ def lifetime_values(ledger: Ledger, currencies: pl.DataFrame, settings: ClvSetti
     if gg_failed:
         warnings.append(f"Gamma-Gamma not usable for {', '.join(gg_failed)} (see model_report.json); "
                         "expected amounts use each customer's mean invoice amount there")
+    for w in warnings:
+        log.debug("%s", w)
+    params_out = LifetimeParams(
+        method="bgnbd" if bg is not None else "empirical",
+        r=bg.r if bg else None, alpha=bg.alpha if bg else None,
+        a=bg.a if bg else None, b=bg.b if bg else None,
+        typical_gap_weeks=_typical_gap(x, tx, t), spend=tuple(spend))
+    return params_out, report, tuple(warnings)
+
+
+def score_lifetime(summary: pl.DataFrame, params: LifetimeParams, settings: ClvSettings) -> LifetimeValues:
+    """P(alive), expected invoices and amount, and CLV of each customer of ``summary``.
+
+    Args:
+        summary: :func:`purchase_summary` of the customers to score.
+        params: the population's lifetime models (:func:`fit_lifetime`).
+        settings: horizon and discount rate.
+
+    Returns:
+        :class:`LifetimeValues` whose frame has ``customer_id, clv_frequency, clv_recency_weeks,
+        clv_age_weeks, p_alive, expected_invoices, expected_amount, clv, clv_method`` (money in
+        minor units of the main currency); its report is empty, its warnings name customers the
+        models could not score.
+    """
+    warnings: list[str] = []
+    x, tx, t = _arrays(summary)
+    horizon = settings.horizon_months * PERIODS_PER_MONTH["W"]
+    expected: Callable[[float], np.ndarray]
+    if params.method == "bgnbd":
+        bg = _bgnbd(params)
+        alive = probability_alive(bg, x, tx, t)
+        expected = _bgnbd_expected(bg, x, tx, t)
+    else:
+        expected, alive = _empirical(x, tx, t, params.typical_gap_weeks)
+
+    spend = summary.get_column("_mean").to_numpy().astype(np.float64)
+    spend_method = np.full(summary.height, "mean_amount", dtype=object)
+    money = summary.get_column("monetary_value").to_numpy().astype(np.float64)
+    cur = summary.get_column("currency").to_numpy()
+    for gg in params.spend:
+        rows = cur == gg.currency
+        spend[rows] = expected_spend(GammaGammaParams(gg.p, gg.q, gg.v), x[rows], money[rows])
+        spend_method[rows] = "gamma_gamma"
 
     clv = customer_lifetime_value(expected, spend, months=settings.horizon_months,
                                   discount_rate=settings.discount_rate_monthly,
@@ -168,7 +226,7 @@ def lifetime_values(ledger: Ledger, currencies: pl.DataFrame, settings: ClvSetti
     bad = ~(np.isfinite(clv) & np.isfinite(future) & np.isfinite(alive) & np.isfinite(spend))
     if bad.any():
         # Never a silent NaN: the customers the model cannot score get the transparent fallback.
-        backup, backup_alive = _empirical(x, tx, t)
+        backup, backup_alive = _empirical(x, tx, t, params.typical_gap_weeks)
         spend = np.where(np.isfinite(spend), spend, summary.get_column("_mean").to_numpy())
         backup_clv = customer_lifetime_value(backup, spend, months=settings.horizon_months,
                                              discount_rate=settings.discount_rate_monthly,
@@ -189,9 +247,27 @@ def lifetime_values(ledger: Ledger, currencies: pl.DataFrame, settings: ClvSetti
         pl.Series("_spend_method", spend_method.astype(str), dtype=pl.String),
         pl.Series("_bad", bad, dtype=pl.Boolean),
     ).with_columns(
-        (pl.when(pl.col("_bad")).then(pl.lit("empirical")).otherwise(pl.lit(method)) + pl.lit("+")
+        (pl.when(pl.col("_bad")).then(pl.lit("empirical")).otherwise(pl.lit(params.method)) + pl.lit("+")
          + pl.col("_spend_method")).alias("clv_method"),
     ).drop("_spend_method", "_bad")
     for w in warnings:
         log.debug("%s", w)
-    return LifetimeValues(frame, report, tuple(warnings))
+    return LifetimeValues(frame, {}, tuple(warnings))
+
+
+def lifetime_values(ledger: Ledger, currencies: pl.DataFrame, settings: ClvSettings) -> LifetimeValues:
+    """BG/NBD, Gamma-Gamma and CLV for every customer with an invoice, fitted on those customers.
+
+    Args:
+        ledger: point-in-time ledger.
+        currencies: ``customer_id, currency`` (main currency) per customer.
+        settings: horizon, discount rate, minimum sizes, penalizer.
+
+    Returns:
+        :class:`LifetimeValues` (frame as :func:`score_lifetime`; report and warnings of the fit
+        and the scoring).
+    """
+    summary = purchase_summary(ledger, currencies)
+    params, report, warnings = fit_lifetime(summary, settings)
+    scored = score_lifetime(summary, params, settings)
+    return LifetimeValues(scored.frame, report, warnings + scored.warnings)

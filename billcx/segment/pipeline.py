@@ -10,17 +10,19 @@ from typing import Any
 import polars as pl
 
 from billcx.config import to_mapping
-from billcx.segment.behaviour import behaviour_features
 from billcx.segment.cohorts import cohort_table
-from billcx.segment.features import History, build_history, point_in_time_features
-from billcx.segment.ledger import Ledger, build_ledger
-from billcx.segment.lifetime import lifetime_values
+from billcx.segment.features import History, point_in_time_features
+from billcx.segment.fit import Prepared, fit_population, fit_prepared, prepare
+from billcx.segment.ledger import Ledger
+from billcx.segment.lifetime import LifetimeValues, score_lifetime
+from billcx.segment.population import Population
 from billcx.segment.reasons import score
 from billcx.segment.result import CUSTOMER_OUTPUT, INVOICE_RISK_OUTPUT, SegmentResult
-from billcx.segment.rfm import GRID, rfm_scores
-from billcx.segment.risk import RiskModel, fit_risk_model
+from billcx.segment.rfm import GRID, score_rfm
+from billcx.segment.risk import RiskModel, risk_model
 from billcx.segment.settings import SegmentSettings
-from billcx.segment.tiers import risk_tier, treatment, value_tier
+from billcx.segment.tiers import risk_tier, treatment, value_tier_from_cuts
+from billcx.shard import Shard
 from billcx.store import CleanData
 
 log = logging.getLogger(__name__)
@@ -81,21 +83,17 @@ def _invoice_risk(
 
 
 def _next_invoice_risk(ledger: Ledger, history: History, customers: pl.DataFrame, model: RiskModel,
-                       settings: SegmentSettings) -> pl.DataFrame:
+                       population: Population, settings: SegmentSettings) -> pl.DataFrame:
     """Each customer's risk for a typical next invoice issued the day after the as-of date."""
     pos = ledger.invoices.lazy().filter(pl.col("amount") > 0).with_columns(
         (pl.col("due_date") - pl.col("issue_date")).dt.total_days().alias("_terms"))
-    typical = pos.group_by("customer_id").agg(pl.col("amount").median().alias("_amount"),
-                                              pl.col("_terms").median().alias("_terms"))
-    overall = pos.select(pl.col("amount").median().alias("a"), pl.col("_terms").median().alias("t"))
-    typical_df, overall_df = pl.collect_all([typical, overall])
-    default_amount = overall_df["a"][0] if overall_df.height and overall_df["a"][0] is not None else 0.0
-    default_terms = overall_df["t"][0] if overall_df.height and overall_df["t"][0] is not None else 30.0
+    typical_df = pos.group_by("customer_id").agg(pl.col("amount").median().alias("_amount"),
+                                                 pl.col("_terms").median().alias("_terms")).collect()
     queries = customers.select("customer_id").join(typical_df, on="customer_id", how="left").select(
         pl.col("customer_id").alias("query_id"), "customer_id",
         pl.lit(ledger.as_of + dt.timedelta(days=1)).alias("t"),
-        pl.col("_amount").fill_null(default_amount).round(0).cast(pl.Int64).alias("amount"),
-        pl.col("_terms").fill_null(default_terms).round(0).cast(pl.Int64).alias("terms_days"),
+        pl.col("_amount").fill_null(population.risk.next_amount).round(0).cast(pl.Int64).alias("amount"),
+        pl.col("_terms").fill_null(population.risk.next_terms_days).round(0).cast(pl.Int64).alias("terms_days"),
         pl.lit(False).alias("disputed"),
     )
     feats = point_in_time_features(queries, history)
@@ -110,21 +108,32 @@ def _sizes(frame: pl.DataFrame, column: str) -> dict[str, int]:
 
 
 def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentSettings = DEFAULT_SETTINGS,
+            population: Population | None = None, shard: Shard | None = None,
             on_progress: ProgressCallback | None = None) -> SegmentResult:
-    """Score and tier every customer as of a date.
+    """Score and tier every customer (or every customer of one shard) as of a date.
 
     Args:
-        data: the clean contract tables (``CleanData.load(folder)`` or ``CleanData.from_frames``).
-        as_of: only data up to this date influences any figure; default: the latest date in the data.
+        data: the clean contract tables (``CleanData.load(folder)`` or ``CleanData.from_frames``):
+            the whole export when a shard is given.
+        as_of: only data up to this date influences any figure; default: the population's as-of
+            date, else the latest date in the data.
         settings: windows, thresholds, tiers and model parameters.
+        population: population-level parameters to score against (:func:`fit_population`);
+            default: fitted on ``data`` (on all of it, also when a shard is given).
+        shard: score only the customers of this shard (:meth:`CleanData.shard`); their figures
+            are those of the unsharded run.
         on_progress: called as ``on_progress("segment", step, steps)`` after each step.
 
     Returns:
-        A :class:`SegmentResult` (customers, invoice_risk, cohorts, model_report, as_of, warnings).
+        A :class:`SegmentResult` (customers, invoice_risk, cohorts, model_report, as_of, warnings,
+        population).
 
     Raises:
         InputError: no as-of date given and the data holds no dates.
+        UsageError: ``population`` was fitted for another as-of date or with other settings.
     """
+    if population is not None:
+        as_of = population.check(as_of=as_of, settings=settings)
     as_of = as_of or data.latest_date()
     done = 0
 
@@ -135,25 +144,40 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
         if on_progress is not None:
             on_progress(_TASK, done, len(_STEPS))
 
-    ledger = build_ledger(data, as_of, grace_days=settings.behaviour.grace_days)
-    warnings: list[str] = []
-    if ledger.unknown_timezones:
-        warnings.append(f"unknown time zone(s) {', '.join(ledger.unknown_timezones)}: payments read in UTC")
+    lifetime: LifetimeValues | None = None
+    if population is None and shard is None:
+        prepared = prepare(data, as_of, settings, step=step)
+        population, lifetime = fit_prepared(prepared, settings)
+        fitted_here = True
+    else:
+        if population is None:
+            population = fit_population(data, as_of=as_of, settings=settings)
+        scored = data.shard(shard) if shard is not None else data
+        prepared = prepare(scored, as_of, settings, latest=population.export_date, step=step)
+        fitted_here = False
+    return _score(prepared, population, settings, step, lifetime=lifetime,
+                  about=None if fitted_here else _about(population, shard))
+
+
+def _about(population: Population, shard: Shard | None) -> dict[str, Any]:
+    """The model report's note on a run scored against a population fitted elsewhere."""
+    return {"shard": str(shard) if shard is not None else None,
+            "population": {"as_of": population.as_of.isoformat(), "customers": population.customers,
+                           "export_date": population.export_date.isoformat()}}
+
+
+def _score(prepared: Prepared, population: Population, settings: SegmentSettings, step: Callable[[], None],
+           *, lifetime: LifetimeValues | None, about: dict[str, Any] | None) -> SegmentResult:
+    """Score prepared customers against a population (see :func:`segment`)."""
+    ledger, behaviour = prepared.ledger, prepared.behaviour
+    warnings = [*prepared.warnings, *population.warnings]
+    rfm = score_rfm(prepared.rfm, population.rfm)
+    model = risk_model(population.risk)
+    invoice_risk = _invoice_risk(ledger, prepared.history, model, settings)
+    customer_risk = _next_invoice_risk(ledger, prepared.history, behaviour, model, population, settings)
     step()
-    behaviour = behaviour_features(ledger, settings.behaviour, window_days=settings.rfm.window_days)
-    currencies = behaviour.select("customer_id", "currency")
-    step()
-    rfm = rfm_scores(ledger, currencies, window_days=settings.rfm.window_days)
-    step()
-    history = build_history(
-        ledger, history=settings.risk.history_invoices, grace_days=settings.behaviour.grace_days
-    )
-    fit = fit_risk_model(ledger, history, settings.risk, grace_days=settings.behaviour.grace_days)
-    warnings.extend(fit.warnings)
-    invoice_risk = _invoice_risk(ledger, history, fit.model, settings)
-    customer_risk = _next_invoice_risk(ledger, history, behaviour, fit.model, settings)
-    step()
-    lifetime = lifetime_values(ledger, currencies, settings.clv)
+    if lifetime is None:
+        lifetime = score_lifetime(prepared.summary, population.lifetime, settings.clv)
     warnings.extend(lifetime.warnings)
     step()
     cohorts = cohort_table(ledger).with_columns(pl.col("retention", "on_time_rate").round(4))
@@ -162,19 +186,23 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
         behaviour.join(rfm, on="customer_id", how="left")
         .join(customer_risk, on="customer_id", how="left")
         .join(lifetime.frame, on="customer_id", how="left")
-        .with_columns(value_tier(pl.coalesce(pl.col("clv"), pl.col("monetary")), pl.col("currency"),
-                                 settings.tiers).alias("value_tier"),
-                      risk_tier(pl.col("late_probability"), settings.tiers).alias("risk_tier"))
     )
+    values = customers.select(pl.coalesce(pl.col("clv"), pl.col("monetary")).alias("value"), "currency")
+    customers = customers.with_columns(
+        value_tier_from_cuts(values, population.value_tiers, settings.tiers),
+        risk_tier(pl.col("late_probability"), settings.tiers).alias("risk_tier"))
     name, reason = treatment(settings.tiers)
     customers = CUSTOMER_OUTPUT.conform(customers.with_columns(
         name.alias("treatment"), reason.alias("treatment_reason"),
         pl.col("on_time_rate", "mean_days_late", "lateness_trend_days", "partial_payment_ratio").round(4),
     )).sort("customer_id")
     step()
-    report = _report(ledger, customers, invoice_risk, fit.report, lifetime.report, settings, warnings)
+    report = _report(ledger, customers, invoice_risk, population.risk_report, population.lifetime_report,
+                     settings, warnings)
+    if about is not None:
+        report.update(about)
     return SegmentResult(customers=customers, invoice_risk=invoice_risk, cohorts=cohorts, model_report=report,
-                         as_of=as_of, warnings=tuple(warnings))
+                         as_of=ledger.as_of, warnings=tuple(warnings), population=population)
 
 
 def _report(ledger: Ledger, customers: pl.DataFrame, invoice_risk: pl.DataFrame, risk: dict[str, Any],

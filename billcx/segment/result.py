@@ -22,6 +22,8 @@ from billcx.export import Format, write_table
 from billcx.schema import INVOICE_RISK, SEGMENTS, Column, Kind, Table
 from billcx.segment.behaviour import AGING_BUCKETS
 from billcx.segment.cohorts import COHORT_COLUMNS
+from billcx.segment.population import FILE_NAME as POPULATION_FILE
+from billcx.segment.population import Population, write_population
 
 CUSTOMER_OUTPUT = Table(
     name=SEGMENTS.name,
@@ -164,6 +166,7 @@ class SegmentResult:
         model_report: parameters, validation figures and data sizes of every model (JSON-ready).
         as_of: the as-of date used.
         warnings: fallbacks taken and data caveats, in words.
+        population: the population-level parameters the customers were scored against.
     """
 
     customers: pl.DataFrame
@@ -172,6 +175,7 @@ class SegmentResult:
     model_report: dict[str, Any]
     as_of: dt.date
     warnings: tuple[str, ...] = ()
+    population: Population | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -203,13 +207,15 @@ def report_json(report: dict[str, Any]) -> str:
     return json.dumps(round_floats(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def write_segment(result: SegmentResult, out_dir: str | Path, *, fmt: Format = Format.PARQUET) -> list[Path]:
+def write_segment(result: SegmentResult, out_dir: str | Path, *, fmt: Format = Format.PARQUET,
+                  with_population: bool = False) -> list[Path]:
     """Write the result to ``out_dir`` atomically, file by file (byte-identical on rerun).
 
     Args:
         result: what :func:`billcx.segment.segment` returned.
         out_dir: folder to write to (created if missing).
         fmt: an extra format for ``customers`` (csv, xlsx, jsonl) besides Parquet.
+        with_population: also write ``population.json`` (what shards are scored against).
 
     Returns:
         The paths written.
@@ -230,4 +236,6 @@ def write_segment(result: SegmentResult, out_dir: str | Path, *, fmt: Format = F
     report_path = out / "model_report.json"
     write_text(report_path, report_json(result.model_report))
     paths.append(report_path)
+    if with_population and result.population is not None:
+        paths.append(write_population(result.population, out / POPULATION_FILE))
     return paths

@@ -34,6 +34,7 @@ import polars as pl
 
 from billcx.segment.features import Feature, History, features, model_matrix, point_in_time_features
 from billcx.segment.ledger import Ledger
+from billcx.segment.population import RiskParams
 from billcx.segment.settings import RiskSettings
 
 log = logging.getLogger(__name__)
@@ -299,3 +300,24 @@ def fit_risk_model(ledger: Ledger, history: History, settings: RiskSettings, *, 
     for w in warnings:
         log.debug("%s", w)
     return RiskFit(model, report, tuple(warnings))
+
+
+def risk_params(model: RiskModel, *, history_invoices: int, next_amount: float,
+                next_terms_days: float) -> RiskParams:
+    """The model as plain numbers (for ``population.json``)."""
+    return RiskParams(
+        method=model.method, history_invoices=history_invoices, base_rate=float(model.base_rate),
+        prior_weight=float(model.prior_weight), mean=tuple(float(v) for v in model.mean),
+        scale=tuple(float(v) for v in model.scale), coef=tuple(float(v) for v in model.coef),
+        intercept=float(model.intercept), calib_a=float(model.calib_a), calib_b=float(model.calib_b),
+        next_amount=float(next_amount), next_terms_days=float(next_terms_days))
+
+
+def risk_model(params: RiskParams) -> RiskModel:
+    """The model of :func:`risk_params` numbers (exactly the fitted one: floats round-trip)."""
+    def array(values: tuple[float, ...]) -> np.ndarray:
+        return np.array(values, dtype=np.float64)
+
+    return RiskModel(params.method, features(params.history_invoices), params.base_rate, params.prior_weight,
+                     array(params.mean), array(params.scale), array(params.coef), params.intercept,
+                     params.calib_a, params.calib_b)

@@ -29,6 +29,7 @@ from typing import Any
 import polars as pl
 
 from billcx.schema import RISK_TIERS, TREATMENTS, VALUE_TIERS
+from billcx.segment.population import ValueCut
 from billcx.segment.settings import TierSettings
 
 assert set(VALUE_TIERS) == {"high", "medium", "low"} and set(RISK_TIERS) == {"low", "medium", "high"}
@@ -47,6 +48,52 @@ def value_tier(value: pl.Expr, currency: pl.Expr, settings: TierSettings) -> pl.
         .when(position < settings.value_high_share).then(pl.lit("high"))
         .when(position < settings.value_high_share + settings.value_medium_share).then(pl.lit("medium"))
         .otherwise(pl.lit("low"))
+    )
+
+
+def fit_value_cuts(values: pl.DataFrame, settings: TierSettings) -> tuple[ValueCut, ...]:
+    """Value-tier cut points of a population: ``values`` has ``value`` (Int64) and ``currency``.
+
+    The tiers of the whole population come from :func:`value_tier` (ranks); the cut points are the
+    least value of each tier, so :func:`value_tier_from_cuts` gives every member the same tier.
+    """
+    tiers = values.with_columns(value_tier(pl.col("value"), pl.col("currency"), settings).alias("_tier"))
+    out: list[ValueCut] = []
+    for (currency,), part in sorted(tiers.partition_by("currency", as_dict=True).items(),
+                                    key=lambda kv: (kv[0][0] is not None, kv[0][0] or "")):
+        high = part.filter(pl.col("_tier") == "high").get_column("value").min()
+        medium = part.filter(pl.col("_tier").is_in(["high", "medium"])).get_column("value").min()
+        out.append(ValueCut(currency,  # type: ignore[arg-type]
+                            None if high is None else int(high),  # type: ignore[arg-type]
+                            None if medium is None else int(medium)))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+def _alone(settings: TierSettings) -> str:
+    """The tier of a valued customer ranked alone (position 1/2), for currencies without cuts."""
+    if 0.5 < settings.value_high_share:
+        return "high"
+    return "medium" if 0.5 < settings.value_high_share + settings.value_medium_share else "low"
+
+
+def value_tier_from_cuts(frame: pl.DataFrame, cuts: tuple[ValueCut, ...],
+                         settings: TierSettings) -> pl.Series:
+    """Value tier of each row of ``frame`` (``value``, ``currency``) against a population's cut points."""
+    schema = {"currency": pl.String, "_high": pl.Int64, "_medium": pl.Int64}
+    rows = [(c.currency, c.high_min, c.medium_min) for c in cuts]
+    table = pl.DataFrame(rows, schema=schema, orient="row").with_columns(pl.lit(True).alias("_ranked"))
+    valued = pl.col("value").fill_null(0) > 0
+    return (
+        frame.select("value", "currency")
+        .join(table, on="currency", how="left", nulls_equal=True, maintain_order="left")
+        .select(
+            pl.when(~valued).then(pl.lit("low"))
+            .when(pl.col("_ranked").is_null()).then(pl.lit(_alone(settings)))
+            .when(pl.col("value") >= pl.col("_high")).then(pl.lit("high"))
+            .when(pl.col("value") >= pl.col("_medium")).then(pl.lit("medium"))
+            .otherwise(pl.lit("low")).alias("value_tier")
+        )
+        .get_column("value_tier")
     )
 
 

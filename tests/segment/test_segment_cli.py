@@ -39,7 +39,8 @@ def test_segment_writes_outputs_and_says_which_as_of_it_used(clean_dir: Path, tm
     assert first.startswith("billcx segment: as of 2024-12-31 (latest date in the data); 300 customers, ")
     assert "risk model: logistic, validation AUC 0." in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["cohorts.parquet", "customers.parquet", "customers.xlsx",
-                                                    "invoice_risk.parquet", "model_report.json"]
+                                                    "invoice_risk.parquet", "model_report.json",
+                                                    "population.json"]
     report = json.loads((out / "model_report.json").read_text())
     assert report["as_of"] == "2024-12-31" and report["risk"]["method"] == "logistic"
 
