@@ -19,6 +19,7 @@ from billcx.commands.common import (
     app_context,
     err_console,
     parse_date,
+    parse_shard,
     print_json,
     progress_callback,
 )
@@ -49,6 +50,12 @@ policy is used (`billcx policy init` writes it out for editing).
   billcx plan clean --segments seg --as-of 2025-07-01 --out plan
   billcx plan clean --segments seg --as-of 2025-07-01 --out today --for-date 2025-07-01 --sent sent.csv
   billcx plan clean --segments seg --out plan --policy policy.toml --holds holds.csv --horizon 60
+  billcx plan clean --segments seg --as-of 2025-07-01 --shard 0/4 --out shards/0/plan
+
+Sharded runs: --shard I/N plans only the customers of shard I; the union of the N shards' outputs
+is the unsharded plan. A sharded plan needs --as-of explicitly (every shard must plan the same day).
+Population-level figures (the segments' send-time priors, the stale-data guard) are learned from
+the whole clean folder, so give every shard the whole CLEAN_DIR and the segments of every customer.
 """
 
 POLICY_HELP = "Write or check a reminder policy file (TOML)."
@@ -96,6 +103,14 @@ def register(app: typer.Typer) -> None:
             typer.Option("--for-date", help="Only this local day's sends (YYYY-MM-DD), for a daily cron."),
         ] = None,
         force: Annotated[bool, typer.Option("--force", help="Plan even when payments look stale.")] = False,
+        shard: Annotated[
+            str | None,
+            typer.Option(
+                "--shard",
+                help="Plan only shard I of N (e.g. 0/4); needs --as-of. Priors are learned from the "
+                "whole clean folder.",
+            ),
+        ] = None,
         fmt: TableFormatOpt = Format.CSV,
         report_format: ReportFormatOpt = ReportFormat.TEXT,
     ) -> None:
@@ -103,6 +118,12 @@ def register(app: typer.Typer) -> None:
             raise UsageError(
                 "--horizon and --for-date cannot be combined",
                 hint="--for-date plans up to that day and keeps only its sends",
+            )
+        part = parse_shard(shard)
+        if part is not None and as_of is None:
+            raise UsageError(
+                "--shard needs --as-of: every shard must plan the same day",
+                hint="pass the same --as-of YYYY-MM-DD to every shard",
             )
         data = CleanData.load(clean_dir)
         day = parse_date(as_of) or data.latest_date()
@@ -118,6 +139,7 @@ def register(app: typer.Typer) -> None:
                 horizon_days=horizon or 30,
                 for_date=parse_date(for_date, option="--for-date"),
                 force=force,
+                shard=part,
                 on_progress=on_progress,
             )
         paths = write_plan(result, out, fmt=fmt)
@@ -184,8 +206,9 @@ def _summary(result: PlanResult, out: Path) -> None:
     s = result.summary
     console = err_console()
     span = f"{s.for_date}" if s.for_date else f"{s.window_start} to {s.window_end}"
+    where = f" (shard {s.shard})" if s.shard else ""
     console.print(
-        f"billcx plan: {s.messages:,} messages, {s.tasks:,} tasks, {s.holdout:,} holdout rows for "
+        f"billcx plan{where}: {s.messages:,} messages, {s.tasks:,} tasks, {s.holdout:,} holdout rows for "
         f"{s.customers:,} customers ({s.open_invoices:,} open invoices), {span} -> {out}"
     )
     if s.by_day:

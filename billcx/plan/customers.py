@@ -117,14 +117,18 @@ def customer_facts(
         ),
         cal_id=calendar_id(pl.col("country"), pl.col("region")),
     )
-    warnings: list[str] = []
-    assumed = int(out["tz_reason"].is_not_null().sum())
-    if assumed:
-        warnings.append(
-            f"{assumed} customer(s) without a valid time zone: planned in their country's "
-            f"default zone or {send.default_timezone}"
-        )
-    return out, warnings
+    return out, timezone_warnings(out, policy)
+
+
+def timezone_warnings(facts: pl.DataFrame, policy: Policy) -> list[str]:
+    """The warning counting the customers of ``facts`` whose time zone was assumed (or none)."""
+    assumed = int(facts["tz_reason"].is_not_null().sum())
+    if not assumed:
+        return []
+    return [
+        f"{assumed} customer(s) without a valid time zone: planned in their country's "
+        f"default zone or {policy.send.default_timezone}"
+    ]
 
 
 @dataclass(frozen=True)

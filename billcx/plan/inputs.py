@@ -14,13 +14,14 @@ import polars as pl
 
 from billcx.money import major_expr
 from billcx.plan.balances import open_balances
-from billcx.plan.customers import CustomerIndex, customer_facts
+from billcx.plan.customers import CustomerIndex, customer_facts, timezone_warnings
 from billcx.plan.holds import hold_ends
 from billcx.plan.ladders import select_ladder
 from billcx.plan.policy import Policy
 from billcx.plan.tables import HOLDS, SENT
 from billcx.plan.tz import local_datetime
 from billcx.schema import SEGMENTS
+from billcx.shard import Shard, filter_shard, shard_ids
 from billcx.store import CleanData
 
 
@@ -29,22 +30,37 @@ class Inputs:
     """The plan's inputs, cut to the customers in the plan, with coded customer ids.
 
     Attributes:
-        index: customer codes <-> text ids.
-        balances: open invoices with remaining balances.
-        customers: customer facts (segment, zone, calendar) with the text id in ``cid``.
-        events: engagement events of those customers, or None.
+        index: customer codes <-> text ids, for every customer in the plan's population (with a
+            shard too, so a customer has the same code in every shard and in the unsharded plan).
+        balances: open invoices with remaining balances (of the shard's customers).
+        customers: customer facts (segment, zone, calendar) with the text id in ``cid`` (the shard's).
+        population: the same facts for every customer in the population (all shards): what
+            population-level estimates such as the send-time priors are learned from.
+        events: engagement events of the shard's customers, or None.
         warnings: things a person should know.
     """
 
     index: CustomerIndex
     balances: pl.DataFrame
     customers: pl.DataFrame
+    population: pl.DataFrame
     events: pl.DataFrame | None
     warnings: tuple[str, ...]
 
 
-def prepare(data: CleanData, segments: pl.DataFrame | None, policy: Policy, *, as_of: dt.date) -> Inputs:
-    """Balances, the customers in the plan and their facts, with coded ids."""
+def prepare(
+    data: CleanData,
+    segments: pl.DataFrame | None,
+    policy: Policy,
+    *,
+    as_of: dt.date,
+    shard: Shard | None = None,
+) -> Inputs:
+    """Balances, the customers in the plan and their facts, with coded ids.
+
+    The population (customers who owe money at ``as_of`` or paid recently) always comes from all of
+    ``data``; with ``shard``, balances, facts and events are then cut to the shard's customers.
+    """
     balances = open_balances(data.invoices, data.payments, as_of=as_of)
     recent = as_of - dt.timedelta(
         days=policy.catch_up.max_late_days + 2 + max((t.delay_days for t in policy.triggers), default=0)
@@ -59,22 +75,49 @@ def prepare(data: CleanData, segments: pl.DataFrame | None, policy: Policy, *, a
     )
     index = CustomerIndex.build(relevant)
     segs = index.encode(SEGMENTS.conform(segments) if segments is not None else SEGMENTS.empty())
-    cust, warnings = customer_facts(index.encode(data.customers).collect(), segs, policy)
-    cust = cust.join(index.table, on="customer_id", how="left")
+    population, warnings = customer_facts(index.encode(data.customers).collect(), segs, policy)
+    population = population.join(index.table, on="customer_id", how="left")
+    cust = population
+    events_lf = data.events
+    if shard is not None:
+        ids = shard_ids(index.table["cid"], shard)
+        mine = index.table.filter(pl.col("cid").is_in(ids.implode())).select("customer_id")
+        balances = balances.join(ids.to_frame("customer_id"), on="customer_id", how="semi")
+        cust = population.join(mine, on="customer_id", how="semi")
+        warnings = timezone_warnings(cust, policy) + _unsegmented_elsewhere(population, mine, shard)
+        events_lf = filter_shard(events_lf, ids, shard) if events_lf is not None else None
     # Only opt-outs and bounces decide anything: deliveries and clicks are most of an events export.
     events = (
         index.encode(
-            data.events.filter(
+            events_lf.filter(
                 pl.col("event").is_in(["unsubscribed", "complained", "bounced"]),
                 pl.col("at").dt.date() <= as_of,
             )
         ).collect()
-        if data.events is not None
+        if events_lf is not None
         else None
     )
     return Inputs(
-        index=index, balances=index.encode(balances), customers=cust, events=events, warnings=tuple(warnings)
+        index=index,
+        balances=index.encode(balances),
+        customers=cust,
+        population=population,
+        events=events,
+        warnings=tuple(warnings),
     )
+
+
+def _unsegmented_elsewhere(population: pl.DataFrame, mine: pl.DataFrame, shard: Shard) -> list[str]:
+    """A warning when customers of other shards lack a segment row (likely: one shard's segments given)."""
+    others = population.join(mine, on="customer_id", how="anti")
+    n = int((~others["segmented"]).sum())
+    if not n:
+        return []
+    return [
+        f"{n} customer(s) outside shard {shard} have no segment row: the send-time priors count them "
+        "as 'standard', so this shard's send times can differ from an unsharded plan's (give plan the "
+        "segments of every customer, e.g. the merged segment shards)"
+    ]
 
 
 def invoices_with_ladders(

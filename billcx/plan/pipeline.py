@@ -9,6 +9,7 @@ do-not-contact and channel choice -> frequency cap -> offers -> send time and ti
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from billcx.plan.policy import Policy, default_policy
 from billcx.plan.result import PlanResult
 from billcx.plan.sendtime import payment_histograms, send_minutes
 from billcx.plan.triggers import trigger_instances
+from billcx.shard import Shard, shard_ids
 from billcx.store import CleanData
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ def plan(
     horizon_days: int = 30,
     for_date: dt.date | None = None,
     force: bool = False,
+    shard: Shard | None = None,
     on_progress: ProgressFn | None = None,
 ) -> PlanResult:
     """Plan every reminder, thank-you and hand-over from ``as_of`` for ``horizon_days`` local days.
@@ -75,10 +78,14 @@ def plan(
         horizon_days: number of local days planned, starting on ``as_of``.
         for_date: plan only up to this local date and return only its sends (for a daily cron).
         force: plan even when the stale-data guard fires.
+        shard: plan only this shard's customers.  ``data`` must then still hold every customer (and
+            ``segments`` every customer's row): population-level figures -- the stale-data guard,
+            who is in the plan, the segments' send-time priors -- come from all of it, so the union
+            of the N shards' schedules and skipped rows is exactly the unsharded plan.
         on_progress: ``callback(stage, done, total)``.
 
     Returns:
-        The schedule, the skipped rows and a summary.
+        The schedule, the skipped rows and a summary (of the shard's customers, with ``shard``).
 
     Raises:
         ConfigError: the policy has lint errors.
@@ -107,7 +114,7 @@ def plan(
     if stale:
         warnings.append(stale)
         log.warning(stale)
-    ins = prepare(data, segments, policy, as_of=as_of)
+    ins = prepare(data, segments, policy, as_of=as_of, shard=shard)
     warnings += ins.warnings
     balances, cust, index = ins.balances, ins.customers, ins.index
     step("balances")
@@ -155,6 +162,8 @@ def plan(
     del inv, trig, recent_pays
     step("ladders")
 
+    if shard is not None and sent is not None:
+        sent = sent.filter(pl.col("customer_id").is_in(shard_ids(sent["customer_id"], shard).implode()))
     sent_log = sent_local(sent, cust, index, as_of=as_of)
     inst = with_holds(inst, balances, holds, index, as_of=as_of)
     planned, skipped_timing = resolve_timing(
@@ -226,16 +235,19 @@ def plan(
     step("caps")
 
     msgs = build_offers(msgs, money)
+    # The segment priors are learned from the whole population; a shard keeps its own customers' rows.
     history = payments_local(
         data,
-        cust,
+        ins.population,
         as_of=as_of,
         since=as_of - dt.timedelta(days=policy.send.history_days),
         succeeded_only=True,
     )
     hist_cust, hist_seg = payment_histograms(
-        history, cust, as_of=as_of, history_days=policy.send.history_days
+        history, ins.population, as_of=as_of, history_days=policy.send.history_days
     )
+    if shard is not None:
+        hist_cust = hist_cust.join(cust.select("customer_id"), on="customer_id", how="semi")
     minutes = send_minutes(
         msgs.select("msg_id", "customer_id", "cid", "treatment", "country", "date", "family", timezone="tz"),
         hist_cust,
@@ -272,6 +284,8 @@ def plan(
         warnings=warnings,
     )
     step("schedule")
+    if shard is not None:
+        result = dataclasses.replace(result, summary=dataclasses.replace(result.summary, shard=str(shard)))
     return result
 
 

@@ -40,6 +40,8 @@ class PlanSummary:
             ``standard`` / medium tiers).
         stale_forced: the stale-data guard fired and was overridden with ``force``.
         warnings: things a person should know (calendar fallbacks, assumed zones ...).
+        shard: ``I/N`` when only shard I of N was planned (every count is then the shard's); the
+            key is left out of :meth:`to_dict` for an unsharded plan.
     """
 
     as_of: dt.date
@@ -56,6 +58,7 @@ class PlanSummary:
     unsegmented_customers: int
     stale_forced: bool
     warnings: tuple[str, ...]
+    shard: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (dates as ISO text)."""
@@ -68,6 +71,8 @@ class PlanSummary:
         for key in ("as_of", "window_start", "window_end", "for_date"):
             value = data[key]
             data[key] = value.isoformat() if value is not None else None
+        if self.shard is None:
+            del data["shard"]  # unsharded reports stay as they were
         return data
 
 
