@@ -13,6 +13,7 @@ from billcx.commands.common import (
     ReportFormatOpt,
     app_context,
     err_console,
+    parse_shard,
     print_json,
     progress_callback,
 )
@@ -30,6 +31,12 @@ Example:
     billcx ingest customers.csv invoices.csv payments.csv --out clean/
 
     billcx ingest AR-export.csv --map examples/ibm_receivables/mapping.toml --out clean/
+
+    billcx ingest customers.csv invoices.csv payments.csv --shard 0/4 --out shards/0/clean/
+
+With --shard I/N every row is still read and checked, but only shard I's customers are kept (rows
+rejected before a valid customer id is known go to shard 0); per file, rows_read = rows_clean +
+rows_rejected + rows_in_other_shards.
 """
 
 
@@ -62,12 +69,21 @@ def command(
             help="Share of rows (0-1) that may be rejected with exit code 0.",
         ),
     ] = 0.0,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="Keep only shard I of N (e.g. 0/4): every row is still read and checked; rows "
+            "rejected before a customer id is known go to shard 0.",
+        ),
+    ] = None,
     report_format: ReportFormatOpt = ReportFormat.TEXT,
 ) -> None:
     mapping = load_mapping(map_file) if map_file is not None else None
     settings = IngestSettings(encoding=encoding, max_reject_rate=max_reject_rate)
+    part = parse_shard(shard)
     with progress_callback(ctx) as on_progress:
-        result = ingest(inputs, mapping=mapping, settings=settings, on_progress=on_progress)
+        result = ingest(inputs, mapping=mapping, settings=settings, shard=part, on_progress=on_progress)
     write_ingest(result, out)
     if report_format is ReportFormat.JSON:
         print_json(result.report.to_dict())

@@ -23,8 +23,10 @@ from billcx.ingest.passes import Passes
 from billcx.ingest.readers import IDX, delimiter_name
 from billcx.ingest.report import FileReport, IngestReport, TableReport
 from billcx.ingest.result import IngestResult
+from billcx.ingest.sharding import ShardCut, owners
 from billcx.ingest.sources import SourcePlan
 from billcx.schema import CUSTOMERS, EVENTS, INVOICES, PAYMENTS, Table
+from billcx.shard import Shard
 
 SRC = "__src"
 _SORT: dict[str, list[str]] = {"events": ["customer_id", "at", "channel", "event"]}
@@ -57,9 +59,11 @@ class TableState:
 class Assembly:
     """Files, tables and issues of one ingest run (see the module doc)."""
 
-    def __init__(self, *, mapping: MappingSpec, max_reject_rate: float) -> None:
+    def __init__(self, *, mapping: MappingSpec, max_reject_rate: float, shard: Shard | None = None) -> None:
         self.mapping = mapping
         self.max_reject_rate = max_reject_rate
+        self.shard = shard
+        self._owners: list[pl.DataFrame] = []
         self.plans: list[SourcePlan] = []
         self.passes: list[Passes] = []
         self.issues: list[pl.DataFrame] = []
@@ -94,6 +98,9 @@ class Assembly:
                 )
         self.file_notes[plan.src] = notes
         self._frames[plan.src] = frame
+        if self.shard is not None and (owned := owners(frame)) is not None:
+            # Who owns each typed row, before any check can drop it: a later reject stays in its shard.
+            self._owners.append(owned)
 
     def table(self, table: Table) -> TableState:
         """The working state of ``table`` (built from its files on first use)."""
@@ -215,13 +222,32 @@ class Assembly:
     ) -> IngestResult:
         """Defaults, contract schema, sort; rejects and report; and the row accounting check."""
         issues = pl.concat(self.issues) if self.issues else empty_issues()
+        cut = ShardCut.build(self._owners, self.shard) if self.shard is not None else None
+        if cut is not None:
+            issues = cut.issues(issues)
+            self.collapsed = {
+                int(src): int(n)
+                for src, n in issues.filter(pl.col("code") == "duplicate_identical")
+                .group_by("src")
+                .len()
+                .iter_rows()
+            }
         rejecting = issues.filter(pl.col("code").is_in(sorted(REJECTING)))
         rejected_rows = rejecting.select("src", IDX).unique()
         per_src = dict(rejected_rows.group_by("src").len().iter_rows())
-        files = tuple(self._file_report(p, int(per_src.get(p.src, 0))) for p in self.plans)
+        files = tuple(
+            self._file_report(
+                p,
+                int(per_src.get(p.src, 0)),
+                elsewhere=cut.rows_elsewhere(p.src, p.raw.n_rows) if cut is not None else 0,
+            )
+            for p in self.plans
+        )
         tables: dict[str, pl.DataFrame | None] = {}
         reports: list[TableReport] = []
         for state in (customers, invoices, payments, events):
+            if cut is not None and state.frame is not None:
+                state.frame = cut.rows(state.frame)
             frame, table_report = self._finish_table(state)
             self._check_accounting(state, files)
             state.frame = None  # the working copy is no longer needed
@@ -236,7 +262,11 @@ class Assembly:
             lines=[p.raw.lines for p in self.plans],
         )
         report = IngestReport(
-            files, tuple(reports), {str(k): int(v) for k, v in codes.items()}, self.max_reject_rate
+            files,
+            tuple(reports),
+            {str(k): int(v) for k, v in codes.items()},
+            self.max_reject_rate,
+            shard=str(self.shard) if self.shard is not None else None,
         )
         empty = {t.name: t.empty() for t in (CUSTOMERS, INVOICES, PAYMENTS)}
         return IngestResult(
@@ -315,7 +345,7 @@ class Assembly:
                 f"{expected} expected from the files' counts (a bug in billcx ingest)"
             )
 
-    def _file_report(self, plan: SourcePlan, rejected: int) -> FileReport:
+    def _file_report(self, plan: SourcePlan, rejected: int, *, elsewhere: int = 0) -> FileReport:
         raw = plan.raw
         res = plan.resolution
         enc = raw.encoding
@@ -329,8 +359,9 @@ class Assembly:
             delimiter=delimiter_name(raw.delimiter) if raw.delimiter else None,
             delimiter_by=raw.delimiter_by or None,
             rows_read=raw.n_rows,
-            rows_clean=raw.n_rows - rejected,
+            rows_clean=raw.n_rows - rejected - elsewhere,
             rows_rejected=rejected,
+            rows_in_other_shards=elsewhere,
             duplicates_collapsed=self.collapsed.get(plan.src, 0),
             blank_lines=raw.blank_lines,
             columns={

@@ -24,9 +24,13 @@ class FileReport:
             header).
         format: csv, parquet or xlsx; ``encoding``/``encoding_by`` and ``delimiter``/``delimiter_by``
             how the text was read and how that was decided (flag, mapping, BOM, detected, default).
-        rows_read: data rows (blank lines are not rows); always ``rows_clean + rows_rejected``.
+        rows_read: data rows (blank lines are not rows); always ``rows_clean + rows_rejected +
+            rows_in_other_shards``.
         rows_clean: rows accepted (including identical duplicates collapsed into another row).
         rows_rejected: rows with at least one rejecting issue (listed in rejects.csv).
+        rows_in_other_shards: with a shard, rows that belong to another shard (their customer's, or
+            shard 0 for rows rejected before a valid customer id was known); 0 otherwise and then
+            left out of the report.
         duplicates_collapsed: identical copies of another row, kept once.
         blank_lines: blank lines skipped.
         columns: input column -> contract column it fed; ``matched_by`` how (mapping, name, alias).
@@ -51,6 +55,7 @@ class FileReport:
     matched_by: dict[str, str]
     ignored: dict[str, str]
     notes: tuple[str, ...] = ()
+    rows_in_other_shards: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class IngestReport:
     codes: dict[str, int]
     max_reject_rate: float
     notes: tuple[str, ...] = field(default=())
+    shard: str | None = None
 
     @property
     def rows_read(self) -> int:
@@ -90,9 +96,15 @@ class IngestReport:
         return sum(f.rows_clean for f in self.files)
 
     @property
+    def rows_in_other_shards(self) -> int:
+        """Rows over all files that belong to other shards (0 without a shard)."""
+        return sum(f.rows_in_other_shards for f in self.files)
+
+    @property
     def reject_rate(self) -> float:
-        """Share of rows rejected (0 when nothing was read)."""
-        return self.rows_rejected / self.rows_read if self.rows_read else 0.0
+        """Share of this run's rows rejected (of the shard's rows with a shard; 0 when none)."""
+        own = self.rows_read - self.rows_in_other_shards
+        return self.rows_rejected / own if own else 0.0
 
     @property
     def exit_code(self) -> ExitCode:
@@ -106,8 +118,17 @@ class IngestReport:
         return next((t for t in self.tables if t.table == name), None)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for ``report.json`` and ``--report-format json``."""
-        return {
+        """Plain data for ``report.json`` and ``--report-format json``.
+
+        The shard figures (``shard``, ``rows_in_other_shards``) appear only in a sharded run's report,
+        so an unsharded report is unchanged.
+        """
+        sharded = self.shard is not None
+        files = [_plain(f) for f in self.files]
+        if not sharded:
+            for f in files:
+                del f["rows_in_other_shards"]
+        out: dict[str, Any] = {
             "exit_code": int(self.exit_code),
             "rows_read": self.rows_read,
             "rows_clean": self.rows_clean,
@@ -115,10 +136,14 @@ class IngestReport:
             "reject_rate": round(self.reject_rate, 6),
             "max_reject_rate": self.max_reject_rate,
             "reject_codes": dict(sorted(self.codes.items())),
-            "files": [_plain(f) for f in self.files],
+            "files": files,
             "tables": {t.table: _plain(t) for t in self.tables},
             "notes": list(self.notes),
         }
+        if sharded:
+            out["shard"] = self.shard
+            out["rows_in_other_shards"] = self.rows_in_other_shards
+        return out
 
 
 def _plain(obj: object) -> dict[str, Any]:

@@ -45,6 +45,13 @@ def summary(report: IngestReport, *, out_dir: str | None = None) -> RenderableTy
     notes += [f"{t.table}: {n}" for t in report.tables for n in t.notes]
     if notes:
         parts.append(Text("\n".join(f"- {n}" for n in notes)))
+    if report.shard is not None:
+        parts.append(
+            Text(
+                f"shard {report.shard}: {report.rows_in_other_shards:,} of {report.rows_read:,} rows "
+                "belong to other shards (read and checked, not kept here)"
+            )
+        )
     parts.append(Text(verdict(report, out_dir=out_dir)))
     return Group(*parts)
 
