@@ -94,6 +94,9 @@ def run_pipeline(config: ProjectConfig, *, as_of: dt.date | None = None, out: Pa
         as_of: overrides ``[run] as_of``; default: the latest date in the data.
         out: overrides ``[run] out``.
         shard: process only this shard's customers (the folder is named ``run-<date>-shard-I-of-N``).
+            Ingest reads everything; segment fits its population figures on all customers; plan's
+            send-time priors then see only this shard's segment rows (for plans identical to an
+            unsharded run, run segment shards, merge them, then plan shards: docs/scale.md).
         on_progress: progress callback handed to the stages.
         on_stage: called after each stage with its outcome (the CLI prints a line per stage).
 
@@ -135,9 +138,11 @@ def run_pipeline(config: ProjectConfig, *, as_of: dt.date | None = None, out: Pa
             return _fail(staging, out_root, as_of, stages, shard)
 
         started = time.perf_counter()
-        data = CleanData.load(staging / "clean", shard=shard)
+        # Sharded runs read everything: population-level figures (RFM cut points, models, send-time
+        # priors) come from all customers, per-customer work only from the shard's.
+        data = CleanData.load(staging / "clean")
         as_of = as_of or data.latest_date()
-        seg = segment(data, as_of=as_of, settings=config.segment, on_progress=on_progress)
+        seg = segment(data, as_of=as_of, settings=config.segment, shard=shard, on_progress=on_progress)
         for fmt in [Format.PARQUET, *extra_formats]:
             write_segment(seg, staging / "segments", fmt=fmt)
         evaluation = seg.model_report.get("risk", {}).get("evaluation", {})
@@ -152,7 +157,7 @@ def run_pipeline(config: ProjectConfig, *, as_of: dt.date | None = None, out: Pa
         started = time.perf_counter()
         planned = plan(data, seg.customers, as_of=as_of, policy=policy, holds=holds, sent=sent,
                        invoice_risk=seg.invoice_risk, horizon_days=config.plan.horizon_days,
-                       force=config.plan.force, on_progress=on_progress)
+                       force=config.plan.force, shard=shard, on_progress=on_progress)
         for fmt in [Format.CSV, *extra_formats]:
             write_plan(planned, staging / "plan", fmt=fmt)
         treated = planned.schedule.filter(planned.schedule["arm"] == "treatment")
@@ -166,7 +171,7 @@ def run_pipeline(config: ProjectConfig, *, as_of: dt.date | None = None, out: Pa
         })
 
         started = time.perf_counter()
-        rendered = render(planned.schedule, data, settings=config.render,
+        rendered = render(planned.schedule, data.shard(shard) if shard else data, settings=config.render,
                           templates=config.path(config.templates.path), on_progress=on_progress,
                           workers=config.templates.workers)
         write_bundle(rendered, staging / "bundle")

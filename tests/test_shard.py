@@ -5,9 +5,9 @@ payments and events.  Each stage is run on every shard and once on the whole; ou
 after sorting (no stage promises row order across shards).
 
 Where a stage computes something *across* customers (ranks, models fitted on everyone, a
-population prior), a shard sees a different population and the union cannot equal the whole; those
-cases are strict ``xfail`` tests that name the columns, so they start failing (XPASS) the day the
-stage becomes shard-consistent and the marker must go.
+population prior), every shard is given the whole clean data and its shard: population-level figures
+come from everyone, per-customer work only from the shard's customers, so the union equals the whole
+exactly, column for column.
 """
 
 from __future__ import annotations
@@ -26,33 +26,7 @@ SHARDS = [Shard(i, N) for i in range(N)]
 
 # Segment columns that rank customers against each other or come from models fitted on all of
 # them: a shard's population differs, so these differ too (see docs/scale.md).
-SEGMENT_POPULATION_COLUMNS = frozenset(
-    {
-        "r_score",
-        "f_score",
-        "m_score",
-        "fm_score",
-        "rfm_score",
-        "rfm_segment",
-        "value_tier",
-        "risk_tier",
-        "late_probability",
-        "risk_reasons",
-        "risk_method",
-        "treatment",
-        "treatment_reason",
-        "expected_invoices",
-        "expected_amount",
-        "clv",
-        "clv_method",
-        "p_alive",
-    }
-)
-INVOICE_RISK_POPULATION_COLUMNS = frozenset(
-    {"late_probability", "model_probability", "reasons", "risk_method"}
-)
 # Plan learns a send-time prior from every customer of the segment it sees.
-PLAN_POPULATION_COLUMNS = frozenset({"send_at_utc", "send_at_local", "reasons"})
 
 
 @pytest.fixture(scope="module")
@@ -115,35 +89,21 @@ def test_shard_membership_is_stable_and_matches_shard_ids(data: CleanData) -> No
 @pytest.fixture(scope="module")
 def segmented(data: CleanData, as_of: dt.date) -> tuple[object, list[object]]:
     segment = pytest.importorskip("billcx.segment").segment
-    return segment(data, as_of=as_of), [segment(data.shard(s), as_of=as_of) for s in SHARDS]
+    return segment(data, as_of=as_of), [segment(data, as_of=as_of, shard=s) for s in SHARDS]
 
 
-def test_segment_shards_union_per_customer_features(segmented: tuple[object, list[object]]) -> None:
-    whole, parts = segmented
-    full = whole.customers.sort("customer_id")  # type: ignore[attr-defined]
-    union = _union([p.customers for p in parts], ["customer_id"])  # type: ignore[attr-defined]
-    assert union["customer_id"].to_list() == full["customer_id"].to_list()
-    own = [c for c in full.columns if c not in SEGMENT_POPULATION_COLUMNS]
-    assert _differing(full, union, own) == []
-    risk = whole.invoice_risk.sort("invoice_id")  # type: ignore[attr-defined]
-    risk_union = _union([p.invoice_risk for p in parts], ["invoice_id"])  # type: ignore[attr-defined]
-    assert risk_union["invoice_id"].to_list() == risk["invoice_id"].to_list()
-    assert (
-        _differing(risk, risk_union, [c for c in risk.columns if c not in INVOICE_RISK_POPULATION_COLUMNS])
-        == []
-    )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="segment ranks customers (RFM scores) and fits the risk and lifetime "
-    "models on the customers it is given, so a shard's scores differ from the whole's",
-)
 def test_segment_shards_union_equals_unsharded(segmented: tuple[object, list[object]]) -> None:
     whole, parts = segmented
     full = whole.customers.sort("customer_id")  # type: ignore[attr-defined]
     union = _union([p.customers for p in parts], ["customer_id"])  # type: ignore[attr-defined]
+    assert union["customer_id"].to_list() == full["customer_id"].to_list()
     assert _differing(full, union, full.columns) == []
+    risk = whole.invoice_risk.sort("invoice_id")  # type: ignore[attr-defined]
+    risk_union = _union([p.invoice_risk for p in parts], ["invoice_id"])  # type: ignore[attr-defined]
+    assert risk_union["invoice_id"].to_list() == risk["invoice_id"].to_list()
+    assert (
+        _differing(risk, risk_union, risk.columns) == []
+    )
 
 
 @pytest.fixture(scope="module")
@@ -156,32 +116,19 @@ def planned(
     # Every shard plans from the same (unsharded) segments, so only the plan stage's own sharding is tested.
     return (
         plan(data, segments, as_of=as_of, invoice_risk=risk),
-        [plan(data.shard(s), segments, as_of=as_of, invoice_risk=risk) for s in SHARDS],
+        [plan(data, segments, as_of=as_of, invoice_risk=risk, shard=s) for s in SHARDS],
     )
 
 
-def test_plan_shards_union_same_messages_and_skips(planned: tuple[object, list[object]]) -> None:
+def test_plan_shards_union_equals_unsharded(planned: tuple[object, list[object]]) -> None:
     whole, parts = planned
     full = whole.schedule.sort("message_key")  # type: ignore[attr-defined]
     union = _union([p.schedule for p in parts], ["message_key"])  # type: ignore[attr-defined]
     assert full.height > 0
     assert union["message_key"].to_list() == full["message_key"].to_list()
-    own = [c for c in full.columns if c not in PLAN_POPULATION_COLUMNS]
-    assert _differing(full, union, own) == []
+    assert _differing(full, union, full.columns) == []
     skipped = whole.skipped  # type: ignore[attr-defined]
     assert _union([p.skipped for p in parts], skipped.columns).equals(skipped.sort(skipped.columns))  # type: ignore[attr-defined]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan shrinks each customer's preferred send hour toward a prior learned "
-    "from the customers it is given, so a shard's send times can differ from the whole's",
-)
-def test_plan_shards_union_equals_unsharded(planned: tuple[object, list[object]]) -> None:
-    whole, parts = planned
-    full = whole.schedule.sort("message_key")  # type: ignore[attr-defined]
-    union = _union([p.schedule for p in parts], ["message_key"])  # type: ignore[attr-defined]
-    assert _differing(full, union, full.columns) == []
 
 
 def test_render_shards_union_equals_unsharded(data: CleanData, planned: tuple[object, list[object]]) -> None:
