@@ -11,12 +11,14 @@ from billcx.commands.common import (
     OutDirOpt,
     ReportFormat,
     ReportFormatOpt,
+    TableFormatOpt,
     app_context,
     err_console,
     parse_shard,
     print_json,
     progress_callback,
 )
+from billcx.export import Format
 from billcx.ingest import IngestSettings, ingest, load_mapping, write_ingest
 from billcx.ingest.summary import print_summary
 
@@ -77,6 +79,7 @@ def command(
             "rejected before a customer id is known go to shard 0.",
         ),
     ] = None,
+    fmt: TableFormatOpt = Format.PARQUET,
     report_format: ReportFormatOpt = ReportFormat.TEXT,
 ) -> None:
     mapping = load_mapping(map_file) if map_file is not None else None
@@ -84,7 +87,7 @@ def command(
     part = parse_shard(shard)
     with progress_callback(ctx) as on_progress:
         result = ingest(inputs, mapping=mapping, settings=settings, shard=part, on_progress=on_progress)
-    write_ingest(result, out)
+    write_ingest(result, out, fmt=fmt)
     if report_format is ReportFormat.JSON:
         print_json(result.report.to_dict())
     elif not app_context(ctx).quiet:

@@ -71,21 +71,30 @@ class IngestResult:
 _TABLES: dict[str, Table] = {t.name: t for t in (CUSTOMERS, INVOICES, PAYMENTS, EVENTS)}
 
 
-def write_ingest(result: IngestResult, out_dir: str | Path) -> tuple[Path, ...]:
+def write_ingest(result: IngestResult, out_dir: str | Path, *, fmt: Format = Format.PARQUET
+                 ) -> tuple[Path, ...]:
     """Write customers/invoices/payments(/events).parquet, rejects.csv and report.json to ``out_dir``.
 
     Every file is written atomically and deterministically: the same result gives the same bytes.
     An events.parquet left by an earlier run is removed when this result has no events, so later
     stages never read stale engagement data.
 
+    Args:
+        result: what :func:`billcx.ingest.ingest` returned.
+        out_dir: the clean folder (created if missing).
+        fmt: an extra format (csv, xlsx, jsonl) for the clean tables besides Parquet, for people
+            (money in major units, formula-safe).
+
     Returns:
         The paths written.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    formats = [Format.PARQUET] if fmt is Format.PARQUET else [Format.PARQUET, fmt]
     written = [
-        write_table(frame, out / f"{name}.parquet", fmt=Format.PARQUET, table=_TABLES[name])
+        write_table(frame, out / f"{name}.parquet", fmt=f, table=_TABLES[name])
         for name, frame in result.tables().items()
+        for f in formats
     ]
     if result.events is None:
         (out / "events.parquet").unlink(missing_ok=True)

@@ -162,3 +162,17 @@ def test_real_process_smoke(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rows_clean"] == 4
+
+
+def test_format_xlsx_writes_spreadsheets_beside_parquet(tmp_path: Path) -> None:
+    """Finance teams open the clean tables in a spreadsheet: --format xlsx adds a workbook per table."""
+    sample = Path(__file__).resolve().parents[2] / "sample_data"
+    out = tmp_path / "clean"
+    result = runner.invoke(app, ["ingest", str(sample / "customers.csv"), str(sample / "invoices.csv"),
+                                 str(sample / "payments.csv"), "--out", str(out), "--format", "xlsx"])
+    assert result.exit_code == 0, result.output
+    for name in ("customers", "invoices", "payments"):
+        assert (out / f"{name}.parquet").is_file() and (out / f"{name}.xlsx").is_file()
+    book = pl.read_excel(out / "invoices.xlsx")
+    clean = pl.read_parquet(out / "invoices.parquet")
+    assert book.height == clean.height
