@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from billcx.commands.common import (
 from billcx.config import from_mapping, read_toml
 from billcx.errors import ConfigError, UsageError
 from billcx.export import Format
+from billcx.privacy import pseudonymize, read_key
 from billcx.segment.population import FILE_NAME as POPULATION_FILE
 from billcx.segment.population import read_population, write_population
 from billcx.segment.result import SegmentResult, round_floats, write_segment
@@ -73,6 +75,11 @@ def load_settings(path: Path | None) -> SegmentSettings:
         raise ConfigError(f"{path}: {exc.message}", hint=exc.hint) from None
 
 
+PseudonymizeOpt = Annotated[Path | None, typer.Option(
+    "--pseudonymize", help="Key file: replace customer ids with keyed hashes and drop contact fields, "
+    "so the outputs can be shared.", exists=True, dir_okay=False)]
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``segment`` command to ``app``."""
 
@@ -87,10 +94,12 @@ def register(app: typer.Typer) -> None:
         shard: ShardOpt = None,
         population_file: PopulationOpt = None,
         fit_only: FitOnlyOpt = False,
+        pseudonymize_key: PseudonymizeOpt = None,
         report_format: ReportFormatOpt = ReportFormat.TEXT,
     ) -> None:
         from billcx.segment.pipeline import segment  # the models' libraries load only when run
 
+        key = read_key(pseudonymize_key) if pseudonymize_key is not None else None
         as_of_date = parse_date(as_of)
         settings = load_settings(settings_file)
         part = parse_shard(shard)
@@ -103,6 +112,9 @@ def register(app: typer.Typer) -> None:
         with progress_callback(ctx) as on_progress:
             result = segment(data, as_of=as_of_date, settings=settings, population=population, shard=part,
                              on_progress=on_progress)
+        if key is not None:  # shareable outputs: keyed ids, no contact fields
+            result = dataclasses.replace(result, customers=pseudonymize(result.customers, key),
+                                         invoice_risk=pseudonymize(result.invoice_risk, key))
         paths = write_segment(result, out, fmt=fmt, with_population=True)
         source = "--as-of" if as_of_date else "population.json" if population else "latest date in the data"
         report = _report(result, out, paths, source=source, shard=part)

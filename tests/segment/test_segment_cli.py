@@ -99,3 +99,28 @@ def test_help_has_an_example() -> None:
     result = runner.invoke(app, ["segment", "--help"])
     assert result.exit_code == 0
     assert "Example: billcx segment clean --out segments --as-of 2026-09-30 --format csv" in result.stdout
+
+
+def test_pseudonymize_replaces_ids_and_keeps_scores(tmp_path: Path) -> None:
+    """Analysts share --pseudonymize outputs: no raw customer id survives, the figures do."""
+    from billcx.privacy import pseudonym
+
+    key_file = tmp_path / "key.txt"
+    key_file.write_text("k" * 32)
+    clean = tmp_path / "clean"
+    sample = Path(__file__).resolve().parents[2] / "sample_data"
+    assert runner.invoke(app, ["-q", "ingest", *(str(sample / f"{t}.csv") for t in ("customers", "invoices",
+                                                                                        "payments")),
+                               "--out", str(clean)]).exit_code == 0
+    plain, shared = tmp_path / "plain", tmp_path / "shared"
+    assert runner.invoke(app, ["-q", "segment", str(clean), "--out", str(plain), "--as-of", "2026-10-31"]
+                         ).exit_code == 0
+    result = runner.invoke(app, ["-q", "segment", str(clean), "--out", str(shared), "--as-of", "2026-10-31",
+                                 "--pseudonymize", str(key_file)])
+    assert result.exit_code == 0, result.output
+    a = pl.read_parquet(plain / "customers.parquet")
+    b = pl.read_parquet(shared / "customers.parquet")
+    assert b["customer_id"].to_list() == [pseudonym(c, b"k" * 32) for c in a["customer_id"].to_list()]
+    assert b.drop("customer_id").equals(a.drop("customer_id"))
+    risk = pl.read_parquet(shared / "invoice_risk.parquet")
+    assert not set(risk["customer_id"].to_list()) & set(a["customer_id"].to_list())
