@@ -27,6 +27,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from fpdf import FPDF
+from fpdf.errors import FPDFUnicodeEncodingException
+
+from billcx.render.letter_layout import MM_PER_PT, Paragraph, Style, Table, Writer, parse_letter_html
 
 _TRANSLIT = str.maketrans({
     "\u202f": "\u00a0", "\u2007": "\u00a0", "\u2009": " ", "\u200a": " ", "\u2212": "-", "\u2010": "-",
@@ -34,6 +37,10 @@ _TRANSLIT = str.maketrans({
     "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŀ": "L", "ŀ": "l",
     "Ŋ": "N", "ŋ": "n", "Ŧ": "T", "ŧ": "t", "ĸ": "k", "ſ": "s",
 })
+
+
+_BODY_PT = 10.5
+_PARAGRAPH_GAP = 2.5  # mm between paragraphs and after tables
 
 
 class LetterFontError(ValueError):
@@ -161,23 +168,37 @@ def build_pdf(parts: LetterParts, *, font: Path | None = None) -> bytes:
     if parts.language:
         pdf.set_lang(parts.language)
     pdf.add_page()
-    pdf.set_font(family, size=9)
+    font_id = "core" if font is None else str(font)
+    writer = Writer(pdf, family, font_id, bottom=pdf.h - pdf.b_margin)
     pdf.set_text_color(80, 80, 80)
-    pdf.set_xy(20, 15)
-    pdf.multi_cell(120, 4.2, clean("\n".join(parts.sender)))
+    writer.paragraph(Paragraph([(Style("", 9), clean("\n".join(parts.sender)))]), 20, 15, 120, size=9)
     pdf.set_text_color(0, 0, 0)
-    pdf.set_font(family, size=7)
-    pdf.set_xy(20, 45)
-    pdf.cell(85, 4, clean(" · ".join(parts.sender))[:95])
-    pdf.set_font(family, size=10.5)
-    pdf.set_xy(20, 51)
-    pdf.multi_cell(85, 5, clean("\n".join(line for line in parts.recipient if line)))
-    pdf.set_xy(20, 97)
-    pdf.cell(0, 5, clean(parts.date_line), align="R")
-    pdf.set_xy(20, 107)
-    pdf.set_font(family, "B", 12)
-    pdf.multi_cell(0, 6, subject)
-    pdf.ln(4)
-    pdf.set_font(family, size=10.5)
-    pdf.write_html(clean(parts.body_html))
+    # The return address above the window is one line: what does not fit is cut, never wrapped.
+    return_line = writer.wrap([(Style("", 7), clean(" · ".join(parts.sender)))], 85)
+    if return_line:
+        writer.emit(return_line[0], 20, 45 + 2 + 0.3 * 7 * MM_PER_PT, 85, "L")
+    address = clean("\n".join(line for line in parts.recipient if line))
+    writer.paragraph(Paragraph([(Style("", _BODY_PT), address)]), 20, 51, 85, size=_BODY_PT)
+    writer.paragraph(Paragraph([(Style("", _BODY_PT), clean(parts.date_line))], align="R"), 20, 97, 170,
+                     size=_BODY_PT)
+    y = writer.paragraph(Paragraph([(Style("B", 12), subject)]), 20, 107, 170, size=12) + 4
+    body = clean(parts.body_html)
+    blocks = parse_letter_html(body, size=_BODY_PT, clean=clean)
+    if blocks is None:
+        # HTML outside the fast subset (a custom layout): fpdf2's own renderer, slower but general.
+        pdf.set_font(family, size=_BODY_PT)
+        pdf.set_xy(20, y)
+        try:
+            pdf.write_html(body)
+        except FPDFUnicodeEncodingException:
+            # fpdf2 adds characters of its own (list bullets) that the cp1252 core font lacks
+            raise LetterFontError("the letter layout uses HTML (such as lists) that the core PDF font "
+                                  "cannot print; set render.letter_font to a Unicode TrueType font such "
+                                  "as DejaVuSans.ttf") from None
+    else:
+        for block in blocks:
+            if isinstance(block, Table):
+                y = writer.table(block, 20, y, 170, size=_BODY_PT) + _PARAGRAPH_GAP
+            elif block.runs:
+                y = writer.paragraph(block, 20, y, 170, size=_BODY_PT) + _PARAGRAPH_GAP
     return bytes(pdf.output())
