@@ -3,6 +3,7 @@
 
     python3 dev.py demo      # create .venv if needed, then run the pipeline on sample_data/
     python3 dev.py test      # create .venv if needed, then run the whole test suite
+    python3 dev.py lint      # ruff and mypy (what CI runs after the tests)
     python3 dev.py billcx …  # any billcx command inside the project's environment
 
 The virtual environment is (re)installed when pyproject.toml changes.
@@ -34,7 +35,7 @@ def ensure_env() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("dev.py: installing billcx and its dependencies into .venv", file=sys.stderr)
     subprocess.run([str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-e", f"{ROOT}[test,bench]"], check=True)
+                    "-e", f"{ROOT}[test,bench,dev]"], check=True)
     STAMP.write_text(want)
 
 
@@ -49,9 +50,12 @@ def main(argv: list[str]) -> int:
     if cmd == "demo":
         return subprocess.call([str(PY), "-m", "billcx", "run", "--config", "sample_data/billcx.toml",
                                 "--out", "out", *rest], cwd=ROOT)
+    if cmd == "lint":
+        return (subprocess.call([str(PY), "-m", "ruff", "check", "billcx", "tests", "bench"], cwd=ROOT)
+                or subprocess.call([str(PY), "-m", "mypy", "billcx"], cwd=ROOT))
     if cmd == "billcx":
         return subprocess.call([str(PY), "-m", "billcx", *rest])
-    print(f"dev.py: unknown command {cmd!r}; use demo, test or billcx", file=sys.stderr)
+    print(f"dev.py: unknown command {cmd!r}; use demo, test, lint or billcx", file=sys.stderr)
     return 2
 
 
