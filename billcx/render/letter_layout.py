@@ -250,63 +250,82 @@ class Writer:
         """Width of ``text`` in mm."""
         return self.metrics(style).units(text) * style.size * MM_PER_PT / 1000
 
-    def wrap(self, runs: list[tuple[Style, str]], width: float) -> list[list[tuple[Style, str, float]]]:
-        """Greedy line breaking at spaces (and ``\\n``); a word wider than a line is cut."""
-        lines: list[list[tuple[Style, str, float]]] = []
-        line: list[tuple[Style, str, float]] = []
-        used = 0.0
-        space_before = False
-        # Units: words glued across style changes ("<b>Total</b>:") break as one.
-        unit: list[tuple[Style, str, float]] = []
-        unit_w = 0.0
-        unit_space = False
+    def _units(self, runs: list[tuple[Style, str]]) -> list[tuple[bool, float, list[Fragment], float] | None]:
+        """Unbreakable units (words glued across style changes, as in ``<b>Total</b>:``) as
+        ``(space before, space width, fragments, width)``; None is a forced line break."""
+        units: list[tuple[bool, float, list[Fragment], float] | None] = []
+        frags: list[Fragment] = []
+        unit_w = space_w = 0.0
+        space = pending = False
+        for style, text in runs:
+            measure = self.metrics(style).units
+            k = style.size * MM_PER_PT / 1000
+            for i, hard in enumerate(text.split("\n")):
+                if i:
+                    if frags:
+                        units.append((space, space_w, frags, unit_w))
+                        frags, unit_w = [], 0.0
+                    units.append(None)
+                    pending = False
+                for j, word in enumerate(hard.split(" ")):
+                    if j:
+                        if frags:
+                            units.append((space, space_w, frags, unit_w))
+                            frags, unit_w = [], 0.0
+                        pending = True
+                    if word:
+                        if not frags:
+                            space, space_w = pending, measure(" ") * k
+                        w = measure(word) * k
+                        frags.append((style, word, w))
+                        unit_w += w
+                        pending = False
+        if frags:
+            units.append((space, space_w, frags, unit_w))
+        return units
 
-        def flush_unit() -> None:
-            nonlocal line, used, unit, unit_w
-            if not unit:
-                return
-            space = self.width(unit[0][0], " ") if unit_space and line else 0.0
-            if line and used + space + unit_w > width + 1e-6:
+    def wrap(self, runs: list[tuple[Style, str]], width: float) -> list[list[Fragment]]:
+        """Greedy line breaking at spaces (and ``\\n``); a word wider than a line is cut.
+
+        Adjacent fragments of one style are merged, so each line is a few ``(style, text, width)``.
+        """
+        limit = width + 1e-6
+        lines: list[list[Fragment]] = []
+        line: list[Fragment] = []
+        used = 0.0
+        for unit in self._units(runs):
+            if unit is None:
                 lines.append(line)
-                line, used, space = [], 0.0, 0.0
-            if not line and unit_w > width + 1e-6:
-                for piece in self._cut(unit, width):
+                line, used = [], 0.0
+                continue
+            space, space_w, frags, unit_w = unit
+            if not (space and line):
+                space_w = 0.0
+            if line and used + space_w + unit_w > limit:
+                lines.append(line)
+                line, used, space_w = [], 0.0, 0.0
+            if not line and unit_w > limit:
+                for piece in self._cut(frags, width):
                     if line:
                         lines.append(line)
                     line = piece
                 used = sum(p[2] for p in line)
-            else:
-                if space:
-                    line.append((unit[0][0], " ", space))
-                line.extend(unit)
-                used += space + unit_w
-            unit, unit_w = [], 0.0
-
-        for style, text in runs:
-            for i, hard in enumerate(text.split("\n")):
-                if i:
-                    flush_unit()
-                    lines.append(line)
-                    line, used, space_before = [], 0.0, False
-                words = hard.split(" ")
-                for j, word in enumerate(words):
-                    if j:
-                        flush_unit()
-                        space_before = True
-                    if word:
-                        if not unit:
-                            unit_space = space_before
-                        w = self.width(style, word)
-                        unit.append((style, word, w))
-                        unit_w += w
-                        space_before = False
-        flush_unit()
+                continue
+            if space_w:
+                frags = [(frags[0][0], " " + frags[0][1], frags[0][2] + space_w), *frags[1:]]
+            for style, text, w in frags:
+                if line and line[-1][0] == style:
+                    last = line[-1]
+                    line[-1] = (style, last[1] + text, last[2] + w)
+                else:
+                    line.append((style, text, w))
+            used += space_w + unit_w
         if line:
             lines.append(line)
         return lines
 
     def _cut(self, unit: list[Fragment], width: float) -> list[list[Fragment]]:
-        out: list[list[tuple[Style, str, float]]] = [[]]
+        out: list[list[Fragment]] = [[]]
         used = 0.0
         for style, text, _ in unit:
             for c in text:
@@ -314,32 +333,26 @@ class Writer:
                 if out[-1] and used + w > width + 1e-6:
                     out.append([])
                     used = 0.0
-                out[-1].append((style, c, w))
+                if out[-1] and out[-1][-1][0] == style:
+                    last = out[-1][-1]
+                    out[-1][-1] = (style, last[1] + c, last[2] + w)
+                else:
+                    out[-1].append((style, c, w))
                 used += w
         return out
 
-    def emit(self, line: list[tuple[Style, str, float]], x: float, baseline: float, width: float,
-             align: str) -> None:
-        """Print one wrapped line; fragments of one style are merged into one text operator."""
-        merged: list[tuple[Style, str, float]] = []
+    def emit(self, line: list[Fragment], x: float, baseline: float, width: float, align: str) -> None:
+        """Print one wrapped line, one text operator per style change."""
+        if align != "L":
+            total = sum(f[2] for f in line)
+            x += width - total if align == "R" else (width - total) / 2
         for style, text, w in line:
-            if merged and merged[-1][0] == style:
-                s, t, mw = merged[-1]
-                merged[-1] = (s, t + text, mw + w)
-            else:
-                merged.append((style, text, w))
-        total = sum(m[2] for m in merged)
-        if align == "R":
-            x += width - total
-        elif align == "C":
-            x += (width - total) / 2
-        for style, text, w in merged:
             if text.strip():
                 self._set(style)
                 self.pdf.text(x, baseline, text)
             x += w
 
-    def line_height(self, line: list[tuple[Style, str, float]], default: float) -> float:
+    def line_height(self, line: list[Fragment], default: float) -> float:
         """Height of a line: 1.35 times its largest font size, in mm."""
         size = max((s.size for s, _, _ in line), default=default)
         return size * 1.35 * MM_PER_PT
