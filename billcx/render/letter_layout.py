@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from fpdf import FPDF
-from fpdf.fonts import CoreFont
+from fpdf.fonts import CORE_FONTS_CHARWIDTHS
 
 MM_PER_PT = 25.4 / 72
 INLINE = frozenset({"b", "strong", "i", "em", "font", "span", "br"})
@@ -187,10 +188,10 @@ def parse_letter_html(source: str, *, size: float, clean: Callable[[str], str]) 
 class Metrics:
     """Glyph widths of one font (1/1000 em), with a per-word cache shared by every letter."""
 
-    def __init__(self, font: object) -> None:
-        self._core = isinstance(font, CoreFont)
-        self._cw = font.cw  # type: ignore[attr-defined]
-        self._chars: dict[str, int] = {}
+    def __init__(self, widths: Mapping[str, int] | Mapping[int, float], *, core: bool) -> None:
+        self._core = core
+        self._cw: Any = widths
+        self._chars: dict[str, float] = {}
         self._words: dict[str, float] = {}
 
     def _char(self, c: str) -> float:
@@ -208,8 +209,8 @@ class Metrics:
         for c in text:
             w = chars.get(c)
             if w is None:
-                w = chars[c] = self._char(c)  # type: ignore[assignment]
-            total += w  # type: ignore[operator]
+                w = chars[c] = self._char(c)
+            total += w
         if len(self._words) < _WORD_CACHE_LIMIT:
             self._words[text] = total
         return total
@@ -241,8 +242,14 @@ class Writer:
             key = (self.font_id, style.font)
             m = _METRICS.get(key)
             if m is None:
-                self._set(style)
-                m = _METRICS[key] = Metrics(self.pdf.current_font)
+                # Read from the width tables, never via set_font: selecting a font writes to the page
+                # and registers the font, which would make a process's first letter differ.
+                fontkey = self.family + style.font
+                if self.font_id == "core":
+                    m = Metrics(CORE_FONTS_CHARWIDTHS[fontkey], core=True)
+                else:
+                    m = Metrics(self.pdf.fonts[fontkey].cw, core=False)  # type: ignore[union-attr]
+                _METRICS[key] = m
             self._metrics[style.font] = m
         return m
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from billcx.render import RenderSettings, init_templates, render
+from billcx.render import RenderSettings, init_templates, letter_layout, render
 from billcx.render.letter_layout import Paragraph, Style, Table, Writer, parse_letter_html
 from billcx.render.letters import LetterFontError, LetterParts, build_pdf
 from billcx.store import CleanData
@@ -148,3 +148,17 @@ def test_template_pack_letters_use_the_fast_layout(tmp_path: Path) -> None:
         tags = set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", layout.read_text()))
         assert tags <= {"p", "br", "b", "strong", "i", "em", "font", "span", "table", "thead", "tbody",
                         "tr", "th", "td"}, layout
+
+
+@pytest.mark.parametrize("font", [None, DEJAVU])
+def test_a_process_first_letter_equals_later_ones(font: Path | None) -> None:
+    """Width tables are cached per process; filling the cache must not change the PDF."""
+    if font is not None and not font.exists():
+        pytest.skip("DejaVuSans.ttf not installed (Debian: fonts-dejavu-core)")
+    # an italic run that is measured but prints nothing, then styles first met inside a table
+    body = ('<p>Dear <i> </i>Ann,</p><table><tr><th width="50%">Id</th><th align="right">Due</th></tr>'
+            '<tr><td>I-1</td><td align="right"><b>1,00 €</b></td></tr></table>'
+            '<p><font size="8">Ref</font></p>')
+    letter_layout._METRICS.clear()
+    first = build_pdf(_parts(body), font=font)
+    assert build_pdf(_parts(body), font=font) == first
