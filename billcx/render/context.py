@@ -73,6 +73,38 @@ def prepare(schedule: pl.DataFrame, customers: pl.LazyFrame, invoices: pl.LazyFr
             .collect())
 
 
+def rows_of(prepared: pl.DataFrame) -> list[dict[str, Any]]:
+    """The rows of :func:`prepare`'s frame as dicts, as ``iter_rows(named=True)`` gives them.
+
+    Converted column by column, and the invoice lines through one flat frame: polars turns a
+    list of structs into Python dicts row by row at about 10 us per message, three times the cost
+    of building the same dicts from flat columns here.
+    """
+    names = [n for n in prepared.columns if n != "lines"]
+    columns = [prepared.get_column(n).to_list() for n in names]
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    if "lines" not in prepared.columns:
+        return rows
+    for r in rows:
+        r["lines"] = None
+    flat = (prepared.select(pl.col("lines")).with_row_index("_row").explode("lines")
+            .drop_nulls("lines").unnest("lines"))
+    fields = [n for n in flat.columns if n != "_row"]
+    index = flat.get_column("_row").to_list()
+    values = zip(*(flat.get_column(n).to_list() for n in fields), strict=True)
+    for i, vals in zip(index, values, strict=True):
+        line = dict(zip(fields, vals, strict=True))
+        target = rows[i]["lines"]
+        if target is None:
+            rows[i]["lines"] = [line]
+        else:
+            target.append(line)
+    empty = prepared.get_column("lines").list.len() == 0
+    for i in empty.arg_true().to_list():  # an empty list stays empty, a null stays None
+        rows[i]["lines"] = []
+    return rows
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None

@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from billcx.money import major_expr
-from billcx.render.context import prepare
+from billcx.render.context import prepare, rows_of
 from billcx.render.manifest import manifest_frame, task_manifest_rows
 from billcx.render.renderer import ChunkOutput, Failure, Renderer
 from billcx.render.result import BodyStore, RenderCounts, RenderResult
@@ -45,7 +45,7 @@ def _init_worker(settings: RenderSettings, templates: Path | None) -> None:
 
 def _render_chunk(chunk: pl.DataFrame) -> ChunkOutput:
     assert _WORKER is not None
-    return _WORKER.render_rows(list(chunk.iter_rows(named=True)))
+    return _WORKER.render_rows(rows_of(chunk))
 
 
 def _chunks(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
@@ -70,7 +70,7 @@ def _outputs(prepared: pl.DataFrame, settings: RenderSettings, templates: Path |
         return
     renderer = Renderer(settings, templates)
     for chunk in _chunks(prepared):
-        out = renderer.render_rows(list(chunk.iter_rows(named=True)))
+        out = renderer.render_rows(rows_of(chunk))
         done += chunk.height
         if on_progress:
             on_progress("render", done, total)
