@@ -4,11 +4,12 @@ fpdf2's ``write_html`` and ``multi_cell`` break lines character by character thr
 layers of objects (about 8 ms per letter, 80% of it in ``line_break``).  Letters use a small HTML
 subset, so this module parses it with one regular expression into paragraphs and tables of styled
 runs, wraps them greedily with word widths summed from the font's width table (cached per font and
-word for the whole process), and places each line with ``FPDF.text``.  Output is deterministic: no
+word for the whole process), and places each line on a canvas (fpdf2, or the direct core-font
+writer of :mod:`billcx.render.pdf_canvas`).  Output is deterministic: no
 clock, no randomness, widths from the font file.
 
 Tags outside :data:`INLINE` and :data:`BLOCK` make :func:`parse_letter_html` return None, and the
-caller falls back to ``write_html`` (custom layouts keep working, only slower).
+caller falls back to fpdf2's ``write_html`` (custom layouts keep working, only slower).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fpdf import FPDF
-from fpdf.fonts import CORE_FONTS_CHARWIDTHS
+from billcx.render.pdf_canvas import Canvas
 
 MM_PER_PT = 25.4 / 72
 INLINE = frozenset({"b", "strong", "i", "em", "font", "span", "br"})
@@ -220,36 +220,35 @@ _METRICS: dict[tuple[str, str], Metrics] = {}
 
 
 class Writer:
-    """Places wrapped lines on an FPDF page with ``text()``, adding pages as needed."""
+    """Places wrapped lines on a :class:`~billcx.render.pdf_canvas.Canvas`, adding pages as needed."""
 
-    def __init__(self, pdf: FPDF, family: str, font_id: str, *, bottom: float) -> None:
-        self.pdf = pdf
-        self.family = family
-        self.font_id = font_id  # "core" or the font file: widths are shared per id and style
+    def __init__(self, canvas: Canvas, *, bottom: float) -> None:
+        self.canvas = canvas
         self.bottom = bottom
         self._style: Style | None = None
         self._metrics: dict[str, Metrics] = {}
 
     def _set(self, style: Style) -> None:
         if style != self._style:
-            self.pdf.set_font(self.family, style.font, style.size)
+            self.canvas.set_font(style.font, style.size)
             self._style = style
 
+    def _new_page(self) -> float:
+        self.canvas.add_page()
+        self._style = None
+        return self.canvas.top
+
     def metrics(self, style: Style) -> Metrics:
-        """The width table for a style (the font is registered with the PDF on first use)."""
+        """The width table for a style, shared per font for the whole process."""
         m = self._metrics.get(style.font)
         if m is None:
-            key = (self.font_id, style.font)
+            key = (self.canvas.font_id, style.font)
             m = _METRICS.get(key)
             if m is None:
                 # Read from the width tables, never via set_font: selecting a font writes to the page
                 # and registers the font, which would make a process's first letter differ.
-                fontkey = self.family + style.font
-                if self.font_id == "core":
-                    m = Metrics(CORE_FONTS_CHARWIDTHS[fontkey], core=True)
-                else:
-                    m = Metrics(self.pdf.fonts[fontkey].cw, core=False)  # type: ignore[union-attr]
-                _METRICS[key] = m
+                widths, core = self.canvas.widths(style.font)
+                m = _METRICS[key] = Metrics(widths, core=core)
             self._metrics[style.font] = m
         return m
 
@@ -356,7 +355,7 @@ class Writer:
         for style, text, w in line:
             if text.strip():
                 self._set(style)
-                self.pdf.text(x, baseline, text)
+                self.canvas.text(x, baseline, text)
             x += w
 
     def line_height(self, line: list[Fragment], default: float) -> float:
@@ -369,9 +368,7 @@ class Writer:
         for line in self.wrap(para.runs, width) or [[]]:
             h = self.line_height(line, size)
             if y + h > self.bottom:
-                self.pdf.add_page()
-                self._style = None
-                y = self.pdf.t_margin
+                y = self._new_page()
             if line:
                 top_size = max(s.size for s, _, _ in line) * MM_PER_PT
                 self.emit(line, x, y + h / 2 + 0.3 * top_size, width, para.align)
@@ -396,9 +393,7 @@ class Writer:
             heights = [sum(self.line_height(ln, size) for ln in cell) for cell in wrapped]
             row_h = max(heights, default=0.0) + 1.2
             if y + row_h > self.bottom:
-                self.pdf.add_page()
-                self._style = None
-                y = self.pdf.t_margin
+                y = self._new_page()
             cx = x
             for i, lines in enumerate(wrapped):
                 ly = y + 0.6
@@ -412,6 +407,5 @@ class Writer:
                 cx += widths[i]
             y += row_h
             if is_header:
-                self.pdf.set_line_width(0.2)
-                self.pdf.line(x, y, x + width, y)
+                self.canvas.rule(x, y, x + width)
         return y

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +30,8 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.errors import FPDFUnicodeEncodingException
 
-from billcx.render.letter_layout import MM_PER_PT, Paragraph, Style, Table, Writer, parse_letter_html
+from billcx.render.letter_layout import MM_PER_PT, Block, Paragraph, Style, Table, Writer, parse_letter_html
+from billcx.render.pdf_canvas import CorePdf, DocInfo, FpdfCanvas
 
 _TRANSLIT = str.maketrans({
     "\u202f": "\u00a0", "\u2007": "\u00a0", "\u2009": " ", "\u200a": " ", "\u2212": "-", "\u2010": "-",
@@ -40,6 +42,8 @@ _TRANSLIT = str.maketrans({
 
 
 _BODY_PT = 10.5
+_MARGIN = 20.0  # mm
+A4_HEIGHT = 297.0  # mm
 _PARAGRAPH_GAP = 2.5  # mm between paragraphs and after tables
 
 
@@ -144,35 +148,76 @@ def check_font(text: str, font: Path) -> None:
 def build_pdf(parts: LetterParts, *, font: Path | None = None) -> bytes:
     """The letter as PDF bytes (deterministic for the same parts and font).
 
+    With the core font and a layout inside the fast HTML subset the PDF is written directly
+    (:class:`~billcx.render.pdf_canvas.CorePdf`); otherwise through fpdf2.
+
     Raises:
         LetterFontError: the text cannot be printed with the chosen font.
     """
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_creation_date(parts.created)
-    pdf.set_margins(20, 20, 20)
-    pdf.set_auto_page_break(True, margin=20)
     if font is not None:
         check_font("".join((*parts.sender, *parts.recipient, parts.date_line, parts.subject,
                             parts.body_html, parts.author)), font)
+        clean: Callable[[str], str] = _same
+    else:
+        clean = to_cp1252
+    body = clean(parts.body_html)
+    blocks = parse_letter_html(body, size=_BODY_PT, clean=clean)
+    info = DocInfo(title=clean(parts.subject), author=clean(parts.author), subject=clean(parts.reference),
+                   creator="billcx", language=parts.language, created=parts.created)
+    if font is None and blocks is not None:
+        core = CorePdf(top=_MARGIN)
+        _draw(Writer(core, bottom=A4_HEIGHT - _MARGIN), parts, info.title, blocks, clean)
+        return core.output(info)
+    pdf = _fpdf(font, info)
+    family = "helvetica" if font is None else "letter"
+    writer = Writer(FpdfCanvas(pdf, family, "core" if font is None else str(font)),
+                    bottom=pdf.h - pdf.b_margin)
+    y = _draw(writer, parts, info.title, blocks or [], clean)
+    if blocks is None:
+        # HTML outside the fast subset (a custom layout): fpdf2's own renderer, slower but general.
+        pdf.set_font(family, size=_BODY_PT)
+        pdf.set_xy(_MARGIN, y)
+        try:
+            pdf.write_html(body)
+        except FPDFUnicodeEncodingException:
+            # fpdf2 adds characters of its own (list bullets) that the cp1252 core font lacks
+            raise LetterFontError("the letter layout uses HTML (such as lists) that the core PDF font "
+                                  "cannot print; set render.letter_font to a Unicode TrueType font such "
+                                  "as DejaVuSans.ttf") from None
+    return bytes(pdf.output())
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _fpdf(font: Path | None, info: DocInfo) -> FPDF:
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_creation_date(info.created)
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(True, margin=_MARGIN)
+    if font is not None:
         for style, file in _font_files(str(font)).items():
             pdf.add_font("letter", style, file)
-        family, clean = "letter", (lambda s: s)
     else:
         pdf.core_fonts_encoding = "cp1252"
-        family, clean = "helvetica", to_cp1252
-    subject = clean(parts.subject)
-    pdf.set_title(subject)
-    pdf.set_author(clean(parts.author))
-    pdf.set_creator("billcx")
-    pdf.set_subject(clean(parts.reference))
-    if parts.language:
-        pdf.set_lang(parts.language)
+    pdf.set_title(info.title)
+    pdf.set_author(info.author)
+    pdf.set_creator(info.creator)
+    pdf.set_subject(info.subject)
+    if info.language:
+        pdf.set_lang(info.language)
     pdf.add_page()
-    font_id = "core" if font is None else str(font)
-    writer = Writer(pdf, family, font_id, bottom=pdf.h - pdf.b_margin)
-    pdf.set_text_color(80, 80, 80)
+    return pdf
+
+
+def _draw(writer: Writer, parts: LetterParts, subject: str, blocks: list[Block],
+          clean: Callable[[str], str]) -> float:
+    """Sender, window address, date, subject and body; returns the y below the last block (mm)."""
+    canvas = writer.canvas
+    canvas.set_gray(80)
     writer.paragraph(Paragraph([(Style("", 9), clean("\n".join(parts.sender)))]), 20, 15, 120, size=9)
-    pdf.set_text_color(0, 0, 0)
+    canvas.set_gray(0)
     # The return address above the window is one line: what does not fit is cut, never wrapped.
     return_line = writer.wrap([(Style("", 7), clean(" · ".join(parts.sender)))], 85)
     if return_line:
@@ -182,23 +227,9 @@ def build_pdf(parts: LetterParts, *, font: Path | None = None) -> bytes:
     writer.paragraph(Paragraph([(Style("", _BODY_PT), clean(parts.date_line))], align="R"), 20, 97, 170,
                      size=_BODY_PT)
     y = writer.paragraph(Paragraph([(Style("B", 12), subject)]), 20, 107, 170, size=12) + 4
-    body = clean(parts.body_html)
-    blocks = parse_letter_html(body, size=_BODY_PT, clean=clean)
-    if blocks is None:
-        # HTML outside the fast subset (a custom layout): fpdf2's own renderer, slower but general.
-        pdf.set_font(family, size=_BODY_PT)
-        pdf.set_xy(20, y)
-        try:
-            pdf.write_html(body)
-        except FPDFUnicodeEncodingException:
-            # fpdf2 adds characters of its own (list bullets) that the cp1252 core font lacks
-            raise LetterFontError("the letter layout uses HTML (such as lists) that the core PDF font "
-                                  "cannot print; set render.letter_font to a Unicode TrueType font such "
-                                  "as DejaVuSans.ttf") from None
-    else:
-        for block in blocks:
-            if isinstance(block, Table):
-                y = writer.table(block, 20, y, 170, size=_BODY_PT) + _PARAGRAPH_GAP
-            elif block.runs:
-                y = writer.paragraph(block, 20, y, 170, size=_BODY_PT) + _PARAGRAPH_GAP
-    return bytes(pdf.output())
+    for block in blocks:
+        if isinstance(block, Table):
+            y = writer.table(block, 20, y, 170, size=_BODY_PT) + _PARAGRAPH_GAP
+        elif block.runs:
+            y = writer.paragraph(block, 20, y, 170, size=_BODY_PT) + _PARAGRAPH_GAP
+    return y

@@ -13,6 +13,7 @@ from fpdf import FPDF
 from billcx.render import RenderSettings, init_templates, letter_layout, render
 from billcx.render.letter_layout import Paragraph, Style, Table, Writer, parse_letter_html
 from billcx.render.letters import LetterFontError, LetterParts, build_pdf
+from billcx.render.pdf_canvas import CorePdf, DocInfo, FpdfCanvas
 from billcx.store import CleanData
 
 from .builders import row, schedule
@@ -39,9 +40,27 @@ def _page_text(pdf: bytes) -> list[str]:
 
 
 def _writer() -> Writer:
+    return Writer(CorePdf(), bottom=277)
+
+
+def _fpdf_writer() -> tuple[FPDF, Writer]:
     pdf = FPDF(format="A4", unit="mm")
+    pdf.core_fonts_encoding = "cp1252"
+    pdf.set_margins(20, 20, 20)
     pdf.add_page()
-    return Writer(pdf, "helvetica", "core", bottom=277)
+    return pdf, Writer(FpdfCanvas(pdf, "helvetica", "core"), bottom=277)
+
+
+def _placed(pdf: bytes) -> list[tuple[str, str, str]]:
+    """(x, y, text) of every text operator, whatever else surrounds it."""
+    out = []
+    for m in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            content = zlib.decompress(m.group(1)).decode("latin-1")
+        except zlib.error:
+            continue
+        out += re.findall(r"([\d.]+) ([\d.]+) Td \((.*?)(?<!\\)\) Tj", content)
+    return out
 
 
 def test_parse_keeps_paragraphs_styles_and_tables() -> None:
@@ -78,9 +97,10 @@ def test_wrap_fits_the_width_and_keeps_no_break_spaces_together() -> None:
     assert any("1\xa0234,56\xa0€" in t for t in texts)
     assert " ".join(texts) == words.strip()
     # the widths agree with fpdf2's own measure
-    w.pdf.set_font("helvetica", size=BODY)
+    pdf, _ = _fpdf_writer()
+    pdf.set_font("helvetica", size=BODY)
     text = "".join(part[1] for part in lines[0])
-    assert sum(part[2] for part in lines[0]) == pytest.approx(w.pdf.get_string_width(text))
+    assert sum(part[2] for part in lines[0]) == pytest.approx(pdf.get_string_width(text))
 
 
 def test_wrap_cuts_a_word_longer_than_the_line_and_honours_line_breaks() -> None:
@@ -102,7 +122,7 @@ def _parts(body: str) -> LetterParts:
 def test_long_letters_continue_on_new_pages_in_order() -> None:
     body = "".join(f"<p>Paragraph {i} with some words to fill the line.</p>" for i in range(120))
     pdf = build_pdf(_parts(body))
-    assert pdf.count(b"/Type /Page\n") >= 3
+    assert len(re.findall(rb"/Type /Page\b(?!s)", pdf)) >= 3
     texts = [t for t in _page_text(pdf) if t.startswith("Paragraph ")]
     assert [int(t.split()[1]) for t in texts] == list(range(120))
 
@@ -162,3 +182,60 @@ def test_a_process_first_letter_equals_later_ones(font: Path | None) -> None:
     letter_layout._METRICS.clear()
     first = build_pdf(_parts(body), font=font)
     assert build_pdf(_parts(body), font=font) == first
+
+
+def _blocks() -> list[Paragraph | Table]:
+    body = ("<p>Dear <b>Zoë</b> (müller) \\ co,<br>your balance of 1\xa0234,56\xa0€ is due – "
+            + "please pay soon. " * 30 + "</p><table><tr><th width='30%'>Invoice</th><th>Due</th>"
+            "<th align='right'>Remaining</th></tr><tr><td>I-1</td><td>1 October 2026</td>"
+            "<td align='right'><i>12,00 €</i></td></tr></table>" + "<p>More text.</p>" * 40)
+    blocks = parse_letter_html(body, size=BODY, clean=_ident)
+    assert blocks is not None
+    return blocks
+
+
+def _draw(writer: Writer) -> None:
+    y = 20.0
+    for block in _blocks():
+        if isinstance(block, Table):
+            y = writer.table(block, 20, y, 170, size=BODY) + 2
+        else:
+            y = writer.paragraph(block, 20, y, 170, size=BODY) + 2
+
+
+def test_direct_core_pdf_places_text_exactly_as_fpdf2_does() -> None:
+    core_writer = _writer()
+    _draw(core_writer)
+    assert isinstance(core_writer.canvas, CorePdf)
+    info = DocInfo(title="Rappel : 12,00 €", author="Acme", subject="m-1", creator="billcx", language="fr-FR",
+                   created=dt.datetime(2026, 11, 3, 10, tzinfo=dt.timezone(dt.timedelta(hours=1))))
+    core = core_writer.canvas.output(info)
+    pdf, fpdf_writer = _fpdf_writer()
+    _draw(fpdf_writer)
+    reference = bytes(pdf.output())
+    placed = _placed(core)
+    assert len(placed) > 40 and placed == _placed(reference)
+    assert len(re.findall(rb"/Type /Page\b(?!s)", core)) == len(re.findall(rb"/Type /Page\b(?!s)", reference))
+    assert b"/CreationDate (D:20261103090000Z)" in core and b"/Lang (fr-FR)" in core
+
+
+def test_direct_core_pdf_has_a_consistent_cross_reference_table() -> None:
+    writer = _writer()
+    _draw(writer)
+    assert isinstance(writer.canvas, CorePdf)
+    pdf = writer.canvas.output(DocInfo(title="t", author="a", subject="s", creator="c", language="",
+                                       created=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))
+    assert pdf.startswith(b"%PDF-1.4\n") and pdf.endswith(b"%%EOF\n")
+    startxref = int(pdf.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
+    assert pdf[startxref:].startswith(b"xref\n0 ")
+    header, *entries = pdf[startxref:].split(b"trailer")[0].split(b"\n")[1:-1]
+    count = int(header.split()[1])
+    assert len(entries) == count and entries[0] == b"0000000000 65535 f "
+    for number, entry in enumerate(entries[1:], 1):
+        offset = int(entry[:10])
+        assert pdf[offset:].startswith(b"%d 0 obj\n" % number)
+    assert re.search(rb"/Size %d /Root 1 0 R /Info %d 0 R" % (count, count - 1), pdf)
+    for m in re.finditer(rb"<< /Length (\d+) /Filter /FlateDecode >>\nstream\n", pdf):
+        data = pdf[m.end():m.end() + int(m.group(1))]
+        assert pdf[m.end() + len(data):].startswith(b"\nendstream")
+        zlib.decompress(data)
