@@ -2,6 +2,7 @@
 
     python bench/bench_render.py                     # 100,000 email + SMS messages, 1 worker
     python bench/bench_render.py --messages 20000 --workers 2 --letters 500 --write
+    python bench/bench_render.py --messages 20000 --channels email --letters 0   # one channel
 
 Synthesises customers in six locales with one to three open invoices each and a schedule mixing
 every message kind, tone and offer, then reports messages per second for ``render()`` (the
@@ -105,17 +106,20 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=100_000)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--channels", default="email,sms",
+                    help="comma-separated channels of the main schedule (e.g. email, sms, letter)")
     ap.add_argument("--letters", type=int, default=300, help="letters to time separately (0: skip)")
     ap.add_argument("--write", action="store_true", help="also time write_bundle into a temp folder")
     args = ap.parse_args(argv)
     settings = RenderSettings()
     t0 = time.perf_counter()
-    schedule, data = synthesise(args.messages, channels=("email", "sms"))
+    channels = tuple(c.strip() for c in args.channels.split(",") if c.strip())
+    schedule, data = synthesise(args.messages, channels=channels)
     t1, c1 = time.perf_counter(), time.process_time()
     result = render(schedule, data, settings=settings, workers=args.workers)
     t2, c2 = time.perf_counter(), time.process_time()
     print(f"synthesised {schedule.height:,} messages in {t1 - t0:.1f}s")
-    print(f"render (email+sms, workers={args.workers}): {result.counts.rendered:,} rendered, "
+    print(f"render ({'+'.join(channels)}, workers={args.workers}): {result.counts.rendered:,} rendered, "
           f"{result.counts.failed:,} failed in {t2 - t1:.2f}s = "
           f"{result.counts.rendered / (t2 - t1):,.0f} msg/s wall; "
           f"bodies {result.bodies.nbytes / 1e6:.0f} MB")
