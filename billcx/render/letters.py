@@ -1,10 +1,11 @@
 """Print-ready PDF letters with fpdf2.
 
 Why fpdf2: it is pure Python (no system libraries such as Cairo or Pango, unlike WeasyPrint), actively
-maintained, MIT/LGPL-licensed, small, writes PDF directly with embedded or core fonts, renders a
-simple HTML subset (paragraphs, bold, tables) so the letter body stays an editable template, and lets
-the creation date be fixed, so the same letter gives the same bytes.  ReportLab would also do but is
-larger and its open-source edition lags its commercial one.
+maintained, MIT/LGPL-licensed, small, embeds and subsets TrueType fonts, renders general HTML for
+custom layouts, and lets the creation date be fixed, so the same letter gives the same bytes.  Its
+line breaking is slow (character by character), so the common HTML subset is laid out by
+:mod:`billcx.render.letter_layout`, and with the core font written by
+:class:`billcx.render.pdf_canvas.CorePdf` without fpdf2 at all.
 
 Fonts: the PDF core fonts (Helvetica) need no font file but only cover Windows-1252 (Latin-1 plus
 ``€ Œ œ Š š Ž ž`` and typographic quotes).  Without ``settings.letter_font`` the text is transliterated
@@ -15,7 +16,7 @@ font has no glyph for (DejaVu has no CJK) fail the letter too, instead of printi
 
 Layout (A4, DIN 5008 form B): sender block at the top, recipient address in the window of a C5/DL
 envelope (20 mm from the left, 45 mm from the top), date right-aligned, subject in bold, then the
-body from the ``_letter.html.j2`` layout.
+body from the ``_letter.html.j2`` layout (fpdf2's ``write_html`` when it uses HTML outside the subset).
 """
 
 from __future__ import annotations
