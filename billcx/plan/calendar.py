@@ -17,6 +17,7 @@ from typing import Any
 
 import holidays as holidays_pkg
 import polars as pl
+import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,6 @@ def build_calendars(
         The calendars.
     """
     dates = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-    parts: list[pl.DataFrame] = []
     warnings: list[str] = []
     schema: dict[str, Any] = {
         CAL: pl.String,
@@ -160,13 +160,21 @@ def build_calendars(
         "next_send": pl.Date,
         "move_reasons": pl.List(pl.String),
     }
+    columns: dict[str, list[Any]] = {name: [] for name in schema}
     for cal in sorted(set(cal_ids)):
         cols, warning = _one_calendar(cal, dates, weekends=weekends, use_holidays=holidays)
         if warning:
             warnings.append(warning)
             log.warning(warning)
-        parts.append(pl.DataFrame(cols, schema=schema))
-    days = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+        for name, values in cols.items():
+            columns[name].extend(values)
+    # Nested Python lists are slow to hand to polars one by one (a Series per inner list); arrow
+    # converts the whole reasons column in one call.
+    reasons = pl.Series(
+        "move_reasons", pa.array(columns.pop("move_reasons"), type=pa.large_list(pa.large_string()))
+    )
+    days = pl.DataFrame(columns, schema={k: v for k, v in schema.items() if k != "move_reasons"})
+    days = days.with_columns(reasons.cast(schema["move_reasons"]))
     days = days.with_columns(cnt_lt=pl.col("cnt_le") - pl.col("business").cast(pl.Int64))
     index = days.filter(pl.col("business")).select(CAL, bd_index=pl.col("cnt_le"), bd_date=pl.col("date"))
     return Calendars(days=days, index=index, start=start, end=end, warnings=tuple(warnings))

@@ -19,7 +19,7 @@ from billcx.plan.holds import hold_ends
 from billcx.plan.ladders import select_ladder
 from billcx.plan.policy import Policy
 from billcx.plan.tables import HOLDS, SENT
-from billcx.plan.tz import local_datetime
+from billcx.plan.tz import local_datetime, local_slots
 from billcx.schema import SEGMENTS
 from billcx.shard import Shard, filter_shard, shard_ids
 from billcx.store import CleanData
@@ -217,25 +217,12 @@ def with_holds(
     )
 
 
-def payments_local(
-    data: CleanData,
-    cust: pl.DataFrame,
-    *,
-    as_of: dt.date,
-    since: dt.date,
-    succeeded_only: bool = False,
-) -> pl.DataFrame:
-    """Payments of the plan's customers from ``since`` to ``as_of`` with their local time and date.
-
-    With ``succeeded_only`` only ``customer_id, local_dt, local_date`` of succeeded payments are kept
-    (the send-time history: the largest table the plan reads, kept narrow).
-    """
+def payments_local(data: CleanData, cust: pl.DataFrame, *, as_of: dt.date, since: dt.date) -> pl.DataFrame:
+    """Payments of the plan's customers from ``since`` to ``as_of`` with their local time and date."""
     day = pl.col("paid_at").dt.date()
-    pays = data.payments.filter(day <= as_of, day >= since)
-    if succeeded_only:
-        pays = pays.filter(pl.col("status") == "succeeded").select("customer_id", "paid_at")
-    else:
-        pays = pays.select("payment_id", "customer_id", "invoice_id", "paid_at", "currency", "status")
+    pays = data.payments.filter(day <= as_of, day >= since).select(
+        "payment_id", "customer_id", "invoice_id", "paid_at", "currency", "status"
+    )
     # One join gives the code and the zone (the text id is the key: no second pass over the rows).
     people = cust.lazy().select(pl.col("cid").alias("customer_id"), _code="customer_id", tz="tz")
     coded = (
@@ -245,9 +232,37 @@ def payments_local(
         .collect()
     )
     local = local_datetime(coded, instant="paid_at", tz="tz", out="local_dt")
-    if succeeded_only:
-        local = local.select("customer_id", "local_dt")
     return local.with_columns(local_date=pl.col("local_dt").dt.date())
+
+
+def payment_history(data: CleanData, population: pl.DataFrame, *, as_of: dt.date, days: int) -> pl.DataFrame:
+    """Succeeded payments of the population in the ``days`` local days up to ``as_of``, as send slots.
+
+    The send-time history: the largest table the plan reads, so it is kept to three integer-ish
+    columns and never put back in row order (only counts are taken from it).
+
+    Returns:
+        ``customer_id`` (code), ``treatment``, ``slot`` (local ``weekday * 24 + hour``, Monday 0) for
+        each succeeded payment made on or before ``as_of`` (UTC date) whose local date is after
+        ``as_of - days``.
+    """
+    since = as_of - dt.timedelta(days=days)
+    day = pl.col("paid_at").dt.date()
+    pays = data.payments.filter(day <= as_of, day >= since, pl.col("status") == "succeeded").select(
+        "customer_id", "paid_at"
+    )
+    people = population.lazy().select(
+        pl.col("cid").alias("customer_id"),
+        _code="customer_id",
+        treatment=pl.col("treatment").cast(pl.Categorical),
+        tz="tz",
+    )
+    coded = (
+        pays.join(people, on="customer_id", how="inner")
+        .select(customer_id="_code", treatment="treatment", paid_at="paid_at", tz="tz")
+        .collect()
+    )
+    return local_slots(coded, instant="paid_at", tz="tz", after=since)
 
 
 def sent_local(

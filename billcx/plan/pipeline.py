@@ -26,6 +26,7 @@ from billcx.plan.customers import check_stale
 from billcx.plan.experiment import assign_arms
 from billcx.plan.inputs import (
     invoices_with_ladders,
+    payment_history,
     payments_local,
     prepare,
     sent_local,
@@ -236,18 +237,9 @@ def plan(
 
     msgs = build_offers(msgs, money)
     # The segment priors are learned from the whole population; a shard keeps its own customers' rows.
-    history = payments_local(
-        data,
-        ins.population,
-        as_of=as_of,
-        since=as_of - dt.timedelta(days=policy.send.history_days),
-        succeeded_only=True,
-    )
-    hist_cust, hist_seg = payment_histograms(
-        history, ins.population, as_of=as_of, history_days=policy.send.history_days
-    )
-    if shard is not None:
-        hist_cust = hist_cust.join(cust.select("customer_id"), on="customer_id", how="semi")
+    history = payment_history(data, ins.population, as_of=as_of, days=policy.send.history_days)
+    # Only customers with a message need their own counts (a shard's are among them).
+    hist_cust, hist_seg = payment_histograms(history, planned=msgs.select("customer_id").unique())
     minutes = send_minutes(
         msgs.select("msg_id", "customer_id", "cid", "treatment", "country", "date", "family", timezone="tz"),
         hist_cust,

@@ -19,8 +19,6 @@ quiet-hours window (``moved:quiet-hours``) and the minute spread by a stable has
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 
 from billcx.hashing import stable_hash_series
@@ -30,43 +28,38 @@ _DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays
 
 
 def payment_histograms(
-    payments_local: pl.DataFrame, customers: pl.DataFrame, *, as_of: dt.date, history_days: int
+    slots: pl.DataFrame, *, planned: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Weekday x hour counts of succeeded payments per customer and per treatment segment.
 
     Args:
-        payments_local: payments with ``customer_id`` (the plan's integer code), ``local_dt`` (naive
-            local datetime) and ``status`` (without it, all are taken as succeeded).
-        customers: ``customer_id, treatment``.
-        as_of: the as-of date.
-        history_days: payments older than this are ignored.
+        slots: one row per succeeded payment in the history window: ``customer_id`` (the plan's
+            integer code), ``treatment`` and ``slot`` (local ``weekday * 24 + hour``, Monday 0), as
+            :func:`billcx.plan.inputs.payment_history` gives them.
+        planned: ``customer_id`` of the customers whose own counts are needed (those with messages);
+            None for every customer.  The segment counts always use every row.
 
     Returns:
         ``(customer: customer_id, wd, hour, n)`` and ``(segment: treatment, wd, hour, m)``; ``wd`` is
         0 for Monday.
     """
-    since = as_of - dt.timedelta(days=history_days)
-    # One integer slot per customer, weekday and hour: a single-key group-by.
-    pays = payments_local
-    if "status" in pays.columns:
-        pays = pays.filter(pl.col("status") == "succeeded")
-    slots = (
-        pays.filter(pl.col("local_dt").dt.date() > since)
-        .select(
-            _slot=pl.col("customer_id").cast(pl.Int64) * 168
-            + (pl.col("local_dt").dt.weekday().cast(pl.Int64) - 1) * 24
-            + pl.col("local_dt").dt.hour().cast(pl.Int64)
-        )
-        .group_by("_slot")
-        .agg(n=pl.len().cast(pl.Int64))
-    )
-    cust = slots.select(
-        customer_id=pl.col("_slot") // 168, wd=(pl.col("_slot") % 168) // 24, hour=pl.col("_slot") % 24, n="n"
-    )
+    # A segment has 168 slots: a cheap group-by over every row, with no per-customer table first.
     seg = (
-        cust.join(customers.select("customer_id", "treatment"), on="customer_id", how="inner")
-        .group_by("treatment", "wd", "hour")
-        .agg(m=pl.col("n").sum())
+        slots.group_by("treatment", "slot")
+        .agg(m=pl.len().cast(pl.Int64))
+        .select(pl.col("treatment").cast(pl.String), wd=pl.col("slot") // 24, hour=pl.col("slot") % 24, m="m")
+    )
+    mine = slots if planned is None else slots.join(planned, on="customer_id", how="semi")
+    # One integer key per customer, weekday and hour: a single-key group-by.
+    cust = (
+        mine.group_by(_slot=pl.col("customer_id").cast(pl.Int64) * 168 + pl.col("slot"))
+        .agg(n=pl.len().cast(pl.Int64))
+        .select(
+            customer_id=pl.col("_slot") // 168,
+            wd=(pl.col("_slot") % 168) // 24,
+            hour=pl.col("_slot") % 24,
+            n="n",
+        )
     )
     return cust, seg
 

@@ -14,6 +14,7 @@ DST rule (see ``SendTime.dst_gap`` / ``dst_fold``):
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from typing import Any, Literal
 
@@ -62,6 +63,40 @@ def local_datetime(frame: pl.DataFrame, *, instant: str, tz: str, out: str) -> p
     ]
     local = pl.concat(pieces).sort("_tz_row")[out]
     return frame.with_columns(local)
+
+
+def local_slots(frame: pl.DataFrame, *, instant: str, tz: str, after: dt.date) -> pl.DataFrame:
+    """Local weekday x hour slot of each instant, for counting: row order is **not** kept.
+
+    Args:
+        frame: rows with a UTC instant ``frame[instant]`` and a valid zone ``frame[tz]``.
+        instant: UTC instant column.
+        tz: IANA zone column.
+        after: rows whose local date is on or before this date are dropped.
+
+    Returns:
+        ``frame`` without ``instant`` and ``tz``, plus ``slot`` (Int64, ``weekday * 24 + hour`` with
+        Monday 0), grouped by zone -- cheaper than :func:`local_datetime` when only counts matter.
+    """
+    rest = [c for c in frame.columns if c not in (instant, tz)]
+    if frame.is_empty():
+        return frame.select(*rest, slot=pl.lit(None, dtype=pl.Int64))
+    pieces = []
+    for key, part in sorted(
+        frame.partition_by(tz, as_dict=True, maintain_order=True).items(), key=lambda kv: str(kv[0][0])
+    ):
+        local = pl.col(instant).dt.convert_time_zone(str(key[0])).dt.replace_time_zone(None)
+        pieces.append(
+            part.lazy()
+            .with_columns(_local=local)
+            .filter(pl.col("_local").dt.date() > after)
+            .select(
+                *rest,
+                slot=(pl.col("_local").dt.weekday().cast(pl.Int64) - 1) * 24
+                + pl.col("_local").dt.hour().cast(pl.Int64),
+            )
+        )
+    return pl.concat(pieces).collect()
 
 
 def localize(
