@@ -17,13 +17,13 @@ from typing import Any
 
 import holidays as holidays_pkg
 import polars as pl
-import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
 CAL = "cal_id"
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DEFAULT_WEEKEND = frozenset({5, 6})
+_SEP = "\x1f"  # never in a reason text
 
 
 def calendar_id(country: pl.Expr, region: pl.Expr) -> pl.Expr:
@@ -168,13 +168,17 @@ def build_calendars(
             log.warning(warning)
         for name, values in cols.items():
             columns[name].extend(values)
-    # Nested Python lists are slow to hand to polars one by one (a Series per inner list); arrow
-    # converts the whole reasons column in one call.
-    reasons = pl.Series(
-        "move_reasons", pa.array(columns.pop("move_reasons"), type=pa.large_list(pa.large_string()))
+    # Nested Python lists are slow to hand to polars (a Series per inner list): each day's reasons go
+    # in as one text, split once in polars.
+    joined = pl.lit(
+        pl.Series([_SEP.join(r) if r else None for r in columns.pop("move_reasons")], dtype=pl.String)
     )
     days = pl.DataFrame(columns, schema={k: v for k, v in schema.items() if k != "move_reasons"})
-    days = days.with_columns(reasons.cast(schema["move_reasons"]))
+    days = days.with_columns(
+        move_reasons=pl.when(joined.is_null())
+        .then(pl.lit([], dtype=schema["move_reasons"]))
+        .otherwise(joined.str.split(_SEP))
+    )
     days = days.with_columns(cnt_lt=pl.col("cnt_le") - pl.col("business").cast(pl.Int64))
     index = days.filter(pl.col("business")).select(CAL, bd_index=pl.col("cnt_le"), bd_date=pl.col("date"))
     return Calendars(days=days, index=index, start=start, end=end, warnings=tuple(warnings))
