@@ -397,7 +397,9 @@ def sort_by_key(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     )
     # A null key compares as null, hence "not in order": such frames take the sort (nulls first).
     if frame.select(after.fill_null(False).slice(1).all()).item():
-        return frame.with_columns(k.set_sorted())
+        # One chunk now, while little else is in memory, rather than at the end (the output is
+        # written from one chunk so that its bytes never depend on how the rows were read).
+        return frame.with_columns(k.set_sorted()).rechunk()
     return frame.sort(key, SRC, IDX)
 
 
