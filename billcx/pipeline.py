@@ -25,7 +25,7 @@ from billcx.atomic import write_text
 from billcx.config import to_mapping
 from billcx.exitcodes import ExitCode
 from billcx.export import Format
-from billcx.ingest import ingest, load_mapping, write_ingest
+from billcx.ingest import SourceSpec, ingest, load_mapping, write_ingest
 from billcx.plan import default_policy, load_policy, plan, read_holds, read_sent, write_plan
 from billcx.project import ProjectConfig
 from billcx.render import render, write_bundle
@@ -129,7 +129,10 @@ def run_pipeline(config: ProjectConfig, *, as_of: dt.date | None = None, out: Pa
 
     try:
         started = time.perf_counter()
-        ingested = ingest(sources, mapping=mapping, settings=config.ingest)
+        # Inputs are named relative to billcx.toml in rejects and reports, so a run's files do not
+        # depend on where the project folder lives.
+        specs = [SourceSpec(path, name=_display_name(path, config.root)) for path in sources]
+        ingested = ingest(specs, mapping=mapping, settings=config.ingest)
         write_ingest(ingested, staging / "clean")
         outcome = finish("ingest", ingested.exit_code, started,
                          {"rows_read": ingested.report.rows_read, "rows_clean": ingested.report.rows_clean,
@@ -197,6 +200,13 @@ def run_pipeline(config: ProjectConfig, *, as_of: dt.date | None = None, out: Pa
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _display_name(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _run_name(as_of: dt.date | None, shard: Shard | None) -> str:
