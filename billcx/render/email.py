@@ -156,9 +156,15 @@ def boundary(message_key: str) -> str:
     return "=_billcx_" + hashlib.sha256(b"boundary\x00" + message_key.encode()).hexdigest()[:32]
 
 
-@lru_cache(maxsize=4096)
 def _date_header(when: dt.datetime) -> str:
-    return header("Date", format_datetime(when))
+    # Keyed on the ISO text, not the datetime: aware datetimes for the same instant in different
+    # zones compare (and hash) equal, and a cache keyed on them would reuse another zone's offset.
+    return _date_header_text(when.isoformat())
+
+
+@lru_cache(maxsize=4096)
+def _date_header_text(iso: str) -> str:
+    return header("Date", format_datetime(dt.datetime.fromisoformat(iso)))
 
 
 @lru_cache(maxsize=16)

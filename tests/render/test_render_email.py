@@ -148,3 +148,21 @@ def test_any_display_name_round_trips(name: str) -> None:
     # RFC 2047 6.2: whitespace between encoded words is ignored; the stdlib's address parser keeps
     # it (it does so for its own output too), so compare without whitespace.
     assert "".join(addr.display_name.split()) == "".join(name.split())
+
+
+def test_date_header_keeps_each_zone_offset_for_the_same_instant() -> None:
+    """Same instant, two zones: each message's Date header shows its own offset.
+
+    A cache keyed on the datetime once mixed them up (aware datetimes of one instant compare equal),
+    so an .eml's bytes depended on which message a process had rendered before.
+    """
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from billcx.render.email import _date_header
+
+    tokyo = dt.datetime(2026, 11, 2, 10, 56, tzinfo=ZoneInfo("Asia/Tokyo"))
+    utc = tokyo.astimezone(dt.UTC)
+    assert tokyo == utc
+    assert "+0900" in _date_header(tokyo)
+    assert "+0000" in _date_header(utc)
