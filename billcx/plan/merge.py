@@ -24,8 +24,8 @@ def merge_messages(inst: pl.DataFrame) -> pl.DataFrame:
     """Merge step instances into messages.
 
     Args:
-        inst: instances with the ``GROUP`` columns, ``invoice_id, balance, fee, reasons`` and the step
-            columns.
+        inst: instances with the ``GROUP`` columns, ``invoice_id, send_date, balance, fee, reasons``
+            and the step columns.
 
     Returns:
         One row per message: ``GROUP`` columns, ``invoice_ids`` (sorted), ``n_invoices``,
@@ -43,11 +43,15 @@ def merge_messages(inst: pl.DataFrame) -> pl.DataFrame:
             "ladder",
             "step",
             "invoice_id",
+            "send_date",
             _offer=pl.col("offer_type").is_not_null(),
+            _why=pl.col("reasons").list.join("\x1f"),
         )
+        # The step's own date and its reasons break the remaining ties (two thank-yous of one invoice
+        # moved to the same day): the reasons' order must not depend on the rows' order.
         .sort(
-            [*GROUP, "strength", "pos", "ladder", "step", "invoice_id"],
-            descending=[False] * len(GROUP) + [True, True, False, False, False],
+            [*GROUP, "strength", "pos", "ladder", "step", "invoice_id", "send_date", "_why"],
+            descending=[False] * len(GROUP) + [True, True, False, False, False, False, False],
             nulls_last=True,
         )
         .with_columns(_gid=pl.struct(GROUP).rle_id())
