@@ -255,7 +255,7 @@ def payment_history(data: CleanData, population: pl.DataFrame, *, as_of: dt.date
         pl.col("cid").alias("customer_id"),
         _code="customer_id",
         treatment=pl.col("treatment").cast(pl.Categorical),
-        tz="tz",
+        tz=pl.col("tz").cast(pl.Categorical),
     )
     coded = (
         pays.join(people, on="customer_id", how="inner")

@@ -83,7 +83,8 @@ def local_slots(frame: pl.DataFrame, *, instant: str, tz: str, after: dt.date) -
         return frame.select(*rest, slot=pl.lit(None, dtype=pl.Int64))
     pieces = []
     for key, part in sorted(
-        frame.partition_by(tz, as_dict=True, maintain_order=True).items(), key=lambda kv: str(kv[0][0])
+        frame.partition_by(tz, as_dict=True, maintain_order=True, include_key=False).items(),
+        key=lambda kv: str(kv[0][0]),
     ):
         local = pl.col(instant).dt.convert_time_zone(str(key[0])).dt.replace_time_zone(None)
         pieces.append(
