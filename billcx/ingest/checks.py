@@ -146,37 +146,27 @@ def payments_vs_invoices(
     payments: pl.DataFrame, invoices: pl.DataFrame, rejected: pl.Series, *, input_name: InputName
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Reject payments naming an unknown (or rejected) invoice, or an invoice of another customer or
-    currency -- with one lazy join on the compared columns that keeps only the failing rows.
-
-    ``invoices`` must be unique by ``invoice_id`` (it is after :func:`duplicates`), so the left join
-    gives each payment at most one invoice.
-    """
-    inv = invoices.lazy().select(
+    currency -- with one join."""
+    inv = invoices.select(
         "invoice_id", __inv_customer=pl.col("customer_id"), __inv_currency=pl.col("currency")
     )
-    orphan = pl.col("__inv_customer").is_null()
-    wrong_customer = ~orphan & (pl.col("customer_id") != pl.col("__inv_customer"))
-    wrong_currency = ~orphan & ~wrong_customer & (pl.col("currency") != pl.col("__inv_currency"))
-    # The joined rows are never materialised: only the few failing ones come out of the join
-    # (in no particular order, hence the sort).
-    bad = (
-        payments.lazy()
-        .select(SRC, IDX, "invoice_id", "customer_id", "currency")
-        .filter(pl.col("invoice_id").is_not_null())
-        .join(inv, on="invoice_id", how="left")
-        .with_columns(o=orphan, c=wrong_customer.fill_null(False), m=wrong_currency.fill_null(False))
-        .filter(pl.col("o") | pl.col("c") | pl.col("m"))
-        .collect(engine="streaming")  # probes in batches: about 40% less memory than in-memory
-        .sort(SRC, IDX)
-    )
-    if bad.is_empty():
+    # Only the columns compared travel through the join; the payments are then filtered by mask.
+    keys = payments.select(SRC, IDX, "invoice_id", "customer_id", "currency")
+    joined = keys.join(inv, on="invoice_id", how="left", maintain_order="left")
+    applied = pl.col("invoice_id").is_not_null()
+    orphan = applied & pl.col("__inv_customer").is_null()
+    wrong_customer = applied & ~orphan & (pl.col("customer_id") != pl.col("__inv_customer"))
+    wrong_currency = applied & ~orphan & ~wrong_customer & (pl.col("currency") != pl.col("__inv_currency"))
+    flags = joined.select(o=orphan, c=wrong_customer, m=wrong_currency)
+    bad = flags["o"] | flags["c"] | flags["m"]
+    if not bad.any():
         return payments, empty_issues()
     found = pl.concat(
         [
             _orphans(
-                bad.filter(pl.col("o")), "invoice_id", rejected, "invoice", "unknown_invoice", input_name
+                joined.filter(flags["o"]), "invoice_id", rejected, "invoice", "unknown_invoice", input_name
             ),
-            bad.filter(pl.col("c")).select(
+            joined.filter(flags["c"]).select(
                 issues(
                     pl.col(SRC),
                     pl.col(IDX),
@@ -186,7 +176,7 @@ def payments_vs_invoices(
                     pl.col("__inv_customer"),
                 )
             ),
-            bad.filter(pl.col("m")).select(
+            joined.filter(flags["m"]).select(
                 issues(
                     pl.col(SRC),
                     pl.col(IDX),
@@ -198,5 +188,4 @@ def payments_vs_invoices(
             ),
         ]
     )
-    kept = payments.join(bad.select(SRC, IDX), on=[SRC, IDX], how="anti", maintain_order="left")
-    return kept, found
+    return payments.filter(~bad), found
