@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,13 @@ class Interval:
     def scaled(self, factor: float) -> Interval:
         """The interval multiplied by a positive ``factor``."""
         return Interval(self.low * factor, self.high * factor)
+
+
+def _student_t() -> Any:
+    """scipy's Student t distribution, imported on first use (scipy.stats costs ~0.5 s to import)."""
+    from scipy import stats
+
+    return stats.t
 
 
 def z_value(confidence: float) -> float:
@@ -81,7 +88,7 @@ def t_interval(values: np.ndarray, *, confidence: float = 0.95) -> Interval | No
     se = float(values.std(ddof=1)) / math.sqrt(n)
     if se == 0.0:
         return Interval(mean, mean)
-    t = float(sps.t.ppf(0.5 + confidence / 2, n - 1))
+    t = float(_student_t().ppf(0.5 + confidence / 2, n - 1))
     return Interval(mean - t * se, mean + t * se)
 
 
@@ -96,6 +103,6 @@ def welch(x1: np.ndarray, x2: np.ndarray, *, confidence: float = 0.95) -> Interv
     if se2 == 0.0:
         return Interval(d, d)
     df = se2 * se2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
-    t = float(sps.t.ppf(0.5 + confidence / 2, df))
+    t = float(_student_t().ppf(0.5 + confidence / 2, df))
     half = t * math.sqrt(se2)
     return Interval(d - half, d + half)
