@@ -101,13 +101,7 @@ def main_options(
 
 
 for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"billcx.commands.{_name}")
-    except ModuleNotFoundError as _exc:  # a command module not written yet
-        if _exc.name != f"billcx.commands.{_name}":
-            raise
-        continue
-    _module.register(app)
+    importlib.import_module(f"billcx.commands.{_name}").register(app)
 
 
 def main() -> None:
