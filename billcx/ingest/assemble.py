@@ -1,16 +1,19 @@
 """Putting files together into tables, keeping count of every row on the way.
 
-:class:`Assembly` collects each file's clean rows and issues, builds the working frame of each
-table (rows keep ``__src``/``__idx`` so any later issue points at its file and line), runs the
-cross-row checks it is asked to, and in :meth:`Assembly.finish` fills defaults, conforms and sorts
-the tables, renders the rejects and writes the report -- after checking that every row read is
-either in a clean table (or collapsed into one) or rejected.
+:class:`Assembly` collects each file's clean rows (lazy scans of pass one's staging files, see
+``staging.py``) and issues, builds the working frame of each table (rows keep ``__src``/``__idx``
+so any later issue points at its file and line), runs the cross-row checks it is asked to -- each
+collects only the rows it finds, and a table loses rows by a filter on their ids -- and in
+:meth:`Assembly.finish` fills defaults, conforms and sinks the tables in key order, renders the
+rejects and writes the report, after checking that every row read is either in a clean table (or
+collapsed into one) or rejected.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -25,6 +28,7 @@ from billcx.ingest.report import FileReport, IngestReport, TableReport
 from billcx.ingest.result import IngestResult
 from billcx.ingest.sharding import ShardCut, owners
 from billcx.ingest.sources import SourcePlan
+from billcx.ingest.staging import conform, order_table, sink_output, without
 from billcx.schema import CUSTOMERS, EVENTS, INVOICES, PAYMENTS, Table
 from billcx.shard import Shard
 
@@ -37,18 +41,20 @@ class TableState:
     """A table being assembled."""
 
     table: Table
-    frame: pl.DataFrame | None = None
+    frame: pl.LazyFrame | None = None
     sources: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     derived_from: str | None = None
     rejected: list[pl.Series] = field(default_factory=list)
+    repeated: pl.Series = field(default_factory=lambda: pl.Series("key", [], pl.String))
+    ordered: bool = False
 
     def keys(self) -> pl.Series:
         """Key values of the rows still in the table."""
         key = self.table.key or "customer_id"
-        if self.frame is None or key not in self.frame.columns:
+        if self.frame is None or key not in self.frame.collect_schema().names():
             return pl.Series(key, [], dtype=pl.String)
-        return self.frame[key]
+        return self.frame.select(key).collect(engine="streaming")[key]
 
     def rejected_keys(self) -> pl.Series:
         """Key values of rows rejected so far (for ``parent_rejected``)."""
@@ -59,7 +65,10 @@ class TableState:
 class Assembly:
     """Files, tables and issues of one ingest run (see the module doc)."""
 
-    def __init__(self, *, mapping: MappingSpec, max_reject_rate: float, shard: Shard | None = None) -> None:
+    def __init__(
+        self, *, mapping: MappingSpec, max_reject_rate: float, stage: Path, shard: Shard | None = None
+    ) -> None:
+        self.stage = stage
         self.mapping = mapping
         self.max_reject_rate = max_reject_rate
         self.shard = shard
@@ -69,7 +78,7 @@ class Assembly:
         self.issues: list[pl.DataFrame] = []
         self.collapsed: dict[int, int] = {}
         self.file_notes: dict[int, list[str]] = {}
-        self._frames: dict[int, pl.DataFrame] = {}
+        self._frames: dict[int, tuple[pl.LazyFrame, pl.DataFrame]] = {}
         self._states: dict[str, TableState] = {}
 
     # -- collecting ----------------------------------------------------------------------------------
@@ -77,19 +86,23 @@ class Assembly:
     def add(self, plan: SourcePlan, passes: Passes) -> None:
         """Take one file's passes: its clean rows, issues and what was assumed while reading."""
         self.plans.append(plan)
-        # Keep what the passes found, not their rows: the rows move into the table's frame.
-        self.passes.append(dataclasses.replace(passes, clean=passes.clean.clear()))
+        self.passes.append(dataclasses.replace(passes, extra=passes.extra.clear()))
         self.issues.append(passes.issues)
         notes = list(plan.notes)
-        frame = passes.clean.with_columns(pl.lit(plan.src, pl.Int32).alias(SRC))
+        src = pl.lit(plan.src, pl.Int32).alias(SRC)
+        frame, extra = passes.clean.with_columns(src), passes.extra.with_columns(src)
         default = plan.options.default_currency
         if "currency" in plan.table and default:
-            if "currency" not in frame.columns:
-                frame = frame.with_columns(currency=pl.lit(default))
+            if "currency" not in frame.collect_schema().names():
+                frame, extra = frame.with_columns(currency=pl.lit(default)), extra.with_columns(currency=pl.lit(default))
                 notes.append(f"currency absent: {default} (mapping default_currency) for every row")
-            elif n := frame["currency"].null_count():
-                frame = frame.with_columns(pl.col("currency").fill_null(default))
-                notes.append(f"{n} empty currency cells set to {default} (mapping default_currency)")
+            else:
+                n = frame.select(pl.col("currency").null_count()).collect(engine="streaming").item()
+                n += extra["currency"].null_count()
+                if n:
+                    fill = pl.col("currency").fill_null(default)
+                    frame, extra = frame.with_columns(fill), extra.with_columns(fill)
+                    notes.append(f"{n} empty currency cells set to {default} (mapping default_currency)")
         for column, n in passes.naive.items():
             if n:
                 notes.append(
@@ -97,26 +110,31 @@ class Assembly:
                     f"{plan.options.instants.naive_timezone} (mapping naive_timezone)"
                 )
         self.file_notes[plan.src] = notes
-        self._frames[plan.src] = frame
-        if self.shard is not None and (owned := owners(frame)) is not None:
-            # Who owns each typed row, before any check can drop it: a later reject stays in its shard.
-            self._owners.append(owned)
+        self._frames[plan.src] = (frame, extra)
+        if self.shard is not None:
+            both = pl.concat([frame, extra.lazy()], how="diagonal_relaxed")
+            if (owned := owners(both)) is not None:
+                # Who owns each typed row, before any check can drop it: a later reject stays in its shard.
+                self._owners.append(owned)
 
     def table(self, table: Table) -> TableState:
-        """The working state of ``table`` (built from its files on first use)."""
+        """The working state of ``table`` (built from its files on first use), in order (see
+        ``staging.order_table``), with the key values repeated on neighbouring rows."""
         if table.name not in self._states:
             srcs = [p.src for p in self.plans if p.table is table]
-            frames = [self._frames.pop(s) for s in srcs]  # the table's frame becomes the only copy
-            frame = (
-                (frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed"))
-                if frames
-                else None
-            )
-            if frame is not None and table.key:
-                # Sorted once, early: duplicates are then neighbours, every later step keeps the
-                # order, and the output needs it anyway.
-                frame = sort_by_key(frame, table.key)
-            state = TableState(table, frame, srcs)
+            order = _SORT.get(table.name, [table.key] if table.key else table.names[:1])
+            parts: list[pl.LazyFrame] = []
+            for s in srcs:
+                frame, extra = self._frames.pop(s)
+                parts.append(frame)
+                if not extra.is_empty():
+                    parts.append(extra.sort([*order, SRC, IDX]).lazy())
+            state = TableState(table, None, srcs)
+            if parts:
+                state.frame, found = order_table(
+                    parts, order, key=table.key, sorted_path=self.stage / f"{table.name}.sorted.parquet"
+                )
+                state.repeated, state.ordered = found.repeated, True
             state.rejected = [self.passes[s].rejected_keys for s in srcs]
             self._states[table.name] = state
         return self._states[table.name]
@@ -151,9 +169,10 @@ class Assembly:
         """Collapse identical duplicates of the table's key; reject conflicting ones."""
         assert state.frame is not None and state.table.key
         key = state.table.key
-        kept, found, collapsed = checks.duplicates(
+        drop, found, collapsed = checks.duplicates(
             state.frame,
             key,
+            state.repeated,
             input_name=self.input_name,
             locate=self._locate,
             files=[p.name for p in self.plans],
@@ -162,7 +181,7 @@ class Assembly:
         for (src,), group in found.filter(pl.col("code") == "duplicate_identical").group_by("src"):
             self.collapsed[int(src)] = self.collapsed.get(int(src), 0) + group.height
         state.rejected.append(found.filter(pl.col("code") == "duplicate_conflicting")["value"])
-        state.frame = kept
+        state.frame = without(state.frame, drop)
         if collapsed:
             state.notes.append(f"{collapsed} identical duplicate rows collapsed (same {key}, same values)")
 
@@ -178,16 +197,28 @@ class Assembly:
     ) -> None:
         """Reject rows of ``state`` whose ``column`` names no clean parent."""
         assert state.frame is not None
-        if column not in state.frame.columns:
+        if column not in state.frame.collect_schema().names():
             return
-        before = state.frame
-        state.frame, found = checks.references(
-            before, column, parents, rejected, parent=parent, unknown_code=code, input_name=self.input_name
+        gone, found = checks.references(
+            state.frame,
+            column,
+            parents,
+            rejected,
+            parent=parent,
+            unknown_code=code,
+            input_name=self.input_name,
+            key=state.table.key,
         )
         self.found(found)
-        if state.table.key and not found.is_empty():  # their own children become parent_rejected
-            gone = before.join(state.frame.select(SRC, IDX), on=[SRC, IDX], how="anti")
-            state.rejected.append(gone[state.table.key])
+        if not gone.is_empty():
+            state.frame = without(state.frame, gone)
+            if state.table.key:  # their own children become parent_rejected
+                state.rejected.append(gone[state.table.key])
+
+    def drop(self, state: TableState, rows: pl.DataFrame) -> None:
+        """Remove ``rows`` (``__src, __idx``) from the table."""
+        assert state.frame is not None
+        state.frame = without(state.frame, rows)
 
     def normalise_contacts(self, state: TableState, *, derive_timezone: bool) -> None:
         """Normalise contact columns; unusable values are emptied and listed as warnings."""
@@ -199,8 +230,10 @@ class Assembly:
             for p in self.plans
             for c in ("email", "phone", "country", "timezone", "locale")
         }
-        frame, found, rep = contacts.normalise(state.frame, derive_timezone=derive_timezone, columns=names)
-        state.frame = frame
+        # Customers are held in memory here (contacts are normalised per distinct value).
+        customers = state.frame.collect(engine="streaming")
+        frame, found, rep = contacts.normalise(customers, derive_timezone=derive_timezone, columns=names)
+        state.frame = frame.lazy()
         self.found(found)
         for column in ("country", "email", "phone", "timezone", "locale"):
             if rep.rewritten.get(column):
@@ -243,16 +276,16 @@ class Assembly:
             )
             for p in self.plans
         )
-        tables: dict[str, pl.DataFrame | None] = {}
+        paths: dict[str, Path] = {}
         reports: list[TableReport] = []
         for state in (customers, invoices, payments, events):
             if cut is not None and state.frame is not None:
                 state.frame = cut.rows(state.frame)
-            frame, table_report = self._finish_table(state)
-            self._check_accounting(state, files)
-            state.frame = None  # the working copy is no longer needed
-            tables[state.table.name] = frame
-            if frame is not None or state.table is not EVENTS:
+            path, table_report = self._finish_table(state)
+            self._check_accounting(state, table_report.rows, files)
+            state.frame = None
+            if path is not None:
+                paths[state.table.name] = path
                 reports.append(table_report)
         codes = dict(issues.group_by("code").len().sort("code").iter_rows()) if not issues.is_empty() else {}
         rejects = render_rejects(
@@ -268,48 +301,49 @@ class Assembly:
             self.max_reject_rate,
             shard=str(self.shard) if self.shard is not None else None,
         )
-        empty = {t.name: t.empty() for t in (CUSTOMERS, INVOICES, PAYMENTS)}
-        return IngestResult(
-            tables["customers"] if tables["customers"] is not None else empty["customers"],
-            tables["invoices"] if tables["invoices"] is not None else empty["invoices"],
-            tables["payments"] if tables["payments"] is not None else empty["payments"],
-            tables["events"],
-            rejects,
-            report,
-        )
+        return IngestResult(rejects, report, paths)
 
-    def _finish_table(self, state: TableState) -> tuple[pl.DataFrame | None, TableReport]:
+    def _finish_table(self, state: TableState) -> tuple[Path | None, TableReport]:
         table = state.table
         sources = tuple(self.plans[s].name for s in state.sources)
         if state.derived_from:
             sources = (f"derived from {state.derived_from}",)
+        path = self.stage / f"{table.name}.parquet"
         if state.frame is None:
-            note = "no export given: the table is empty" if table is not EVENTS else "no export given"
-            return None if table is EVENTS else table.empty(), TableReport(table.name, 0, (), False, (note,))
+            if table is EVENTS:
+                return None, TableReport(table.name, 0, (), False, ("no export given",))
+            table.empty().write_parquet(path, compression="zstd", statistics=True)
+            return path, TableReport(table.name, 0, (), False, ("no export given: the table is empty",))
         frame = state.frame
         notes = list(state.notes)
+        names = frame.collect_schema().names()
+        gap_cols = ("name", "email", "phone", "country", "timezone", "address_line1")
+        derived_customers = (state.derived_from or "").startswith("invoices")
+        counted = [c.name for c in table.columns if c.default is not None and c.name in names]
+        if derived_customers:
+            counted += [c for c in gap_cols if c in names]
+        # One streaming pass for every count the notes need.
+        counts = frame.select(
+            pl.len().alias("__rows"), *[pl.col(c).null_count().alias(c) for c in dict.fromkeys(counted)]
+        ).collect(engine="streaming").row(0, named=True)
         for column in table.columns:
             if column.default is None:
                 continue
-            if column.name not in frame.columns:
+            if column.name not in names:
                 frame = frame.with_columns(pl.lit(column.default, column.dtype).alias(column.name))
                 if not state.derived_from:
                     notes.append(
                         f"{column.name} absent: {_show(column.default)} for every row (contract default)"
                     )
-            elif n := frame[column.name].null_count():
+            elif n := counts[column.name]:
                 frame = frame.with_columns(
                     pl.col(column.name).fill_null(pl.lit(column.default, column.dtype))
                 )
                 notes.append(
                     f"{n} empty {column.name} cells set to {_show(column.default)} (contract default)"
                 )
-        if (state.derived_from or "").startswith("invoices"):
-            gaps = [
-                c
-                for c in ("name", "email", "phone", "country", "timezone", "address_line1")
-                if c not in frame.columns or frame[c].null_count() == frame.height
-            ]
+        if derived_customers:
+            gaps = [c for c in gap_cols if c not in names or counts[c] == counts["__rows"]]
             carried = sorted(
                 {
                     f.target[len(CARRIED_PREFIX) :]
@@ -321,7 +355,7 @@ class Assembly:
             )
             notes.insert(
                 0,
-                f"no customers export: {frame.height} customers derived from {state.derived_from}"
+                f"no customers export: {counts['__rows']} customers derived from {state.derived_from}"
                 + (f" (from each customer's latest invoice: {', '.join(carried)})" if carried else ""),
             )
             if gaps:
@@ -330,18 +364,17 @@ class Assembly:
                     f"cannot be sent until a customers export provides them)"
                 )
         order = _SORT.get(table.name, [table.key] if table.key else table.names[:1])
-        # One copy, sorted and conformed together; one chunk, so the Parquet bytes depend on the
-        # rows only, never on how they were assembled.
-        out = table.conform(frame.lazy() if _increasing(frame, order) else frame.lazy().sort(order)).rechunk()
-        return out, TableReport(table.name, out.height, sources, state.derived_from is not None, tuple(notes))
+        # Tables built from files are in order already (``order_table``); derived ones are sorted.
+        rows = sink_output(conform(table, frame if state.ordered else frame.sort(order)), path)
+        return path, TableReport(table.name, rows, sources, state.derived_from is not None, tuple(notes))
 
-    def _check_accounting(self, state: TableState, files: tuple[FileReport, ...]) -> None:
+    def _check_accounting(self, state: TableState, rows: int, files: tuple[FileReport, ...]) -> None:
         if state.frame is None or state.derived_from or not state.sources:
             return
         expected = sum(files[s].rows_clean - files[s].duplicates_collapsed for s in state.sources)
-        if state.frame.height != expected:
+        if rows != expected:
             raise RuntimeError(
-                f"row accounting failed for {state.table.name}: {state.frame.height} rows kept, "
+                f"row accounting failed for {state.table.name}: {rows} rows kept, "
                 f"{expected} expected from the files' counts (a bug in billcx ingest)"
             )
 
@@ -372,35 +405,6 @@ class Assembly:
             ignored=dict(sorted(res.ignored.items())),
             notes=tuple(self.file_notes.get(plan.src, [])) + ((enc.note,) if enc and enc.note else ()),
         )
-
-
-def _increasing(frame: pl.DataFrame, order: list[str]) -> bool:
-    """Whether ``frame``'s single sort column is strictly increasing already (then a sort would
-    return the same rows in the same order; keyed tables are, after :func:`sort_by_key`)."""
-    if len(order) != 1:
-        return False
-    c = pl.col(order[0])
-    return bool(frame.select((c > c.shift(1)).fill_null(False).slice(1).all()).item())
-
-
-def sort_by_key(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """``frame`` sorted by ``key``, then file and line.
-
-    Exports usually come sorted by their key, and pass one keeps the file's order, so one cheap
-    comparison of neighbours (a few ms per million rows) usually spares the sort and the copy of
-    the whole table it makes. (file, line) is unique per row, so both ways give the same rows in
-    the same order.
-    """
-    k, s, i = pl.col(key), pl.col(SRC), pl.col(IDX)
-    after = (k > k.shift(1)) | (
-        (k == k.shift(1)) & ((s > s.shift(1)) | ((s == s.shift(1)) & (i > i.shift(1))))
-    )
-    # A null key compares as null, hence "not in order": such frames take the sort (nulls first).
-    if frame.select(after.fill_null(False).slice(1).all()).item():
-        # One chunk now, while little else is in memory, rather than at the end (the output is
-        # written from one chunk so that its bytes never depend on how the rows were read).
-        return frame.with_columns(k.set_sorted()).rechunk()
-    return frame.sort(key, SRC, IDX)
 
 
 def _show(value: object) -> str:

@@ -43,21 +43,35 @@ def _where(frame: pl.DataFrame, locate: Locate, files: list[str]) -> pl.Series:
 
 
 def duplicates(
-    frame: pl.DataFrame, key: str, *, input_name: InputName, locate: Locate, files: list[str]
+    frame: pl.LazyFrame,
+    key: str,
+    repeated: pl.Series,
+    *,
+    input_name: InputName,
+    locate: Locate,
+    files: list[str],
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """Collapse identical duplicates of ``key``; reject every copy of conflicting ones.
 
-    ``frame`` must be sorted by ``key`` (then by file and line): copies are neighbours.
+    Args:
+        frame: the table (with ``__src``, ``__idx``).
+        key: its key column.
+        repeated: the key values found on more than one row (``staging.scan_order``); only their
+            rows are read.
 
     Returns:
-        (rows kept, issues, number of rows collapsed).
+        (``__src, __idx`` of the rows to drop, issues, number of rows collapsed).
     """
     k = pl.col(key)
-    dup = frame.filter(((k == k.shift(1)) | (k == k.shift(-1))).fill_null(False))
+    none = pl.DataFrame(schema={SRC: pl.Int32, IDX: pl.UInt32})
+    if repeated.is_empty():
+        return none, empty_issues(), 0
+    dup = frame.filter(k.is_in(repeated.implode())).collect(engine="streaming")
     if dup.is_empty():
-        return frame, empty_issues(), 0
-    values = [c for c in frame.columns if c not in (SRC, IDX)]
-    dup = dup.sort(SRC, IDX).with_columns(where=_where(dup.sort(SRC, IDX), locate, files))
+        return none, empty_issues(), 0
+    values = [c for c in dup.columns if c not in (SRC, IDX)]
+    dup = dup.sort(SRC, IDX)
+    dup = dup.with_columns(where=_where(dup, locate, files))
     variants = dup.group_by(key).agg(
         pl.struct(values).n_unique().alias("__variants"), pl.col("where").alias("__all")
     )
@@ -85,12 +99,11 @@ def duplicates(
         ),
     ]
     drop = pl.concat([conflicting.select(SRC, IDX), collapsed.select(SRC, IDX)])
-    kept = frame.join(drop, on=[SRC, IDX], how="anti", maintain_order="left")
-    return kept, pl.concat(found), collapsed.height
+    return drop, pl.concat(found), collapsed.height
 
 
 def references(
-    frame: pl.DataFrame,
+    frame: pl.LazyFrame,
     column: str,
     parents: pl.Series,
     rejected: pl.Series,
@@ -98,8 +111,9 @@ def references(
     parent: str,
     unknown_code: str,
     input_name: InputName,
+    key: str | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Reject rows of ``frame`` whose ``column`` names no clean parent (nulls are not references).
+    """Find rows of ``frame`` whose ``column`` names no clean parent (nulls are not references).
 
     Args:
         frame: child rows (with ``__src``, ``__idx``).
@@ -109,14 +123,18 @@ def references(
         parent: the parent's name for messages (``customer``).
         unknown_code: code for references to nothing (``unknown_customer``).
         input_name: input column name of a contract column, per row's source.
+        key: the child table's key, returned with the rows found.
+
+    Returns:
+        (``__src, __idx``, ``column`` and ``key`` of the rows found, their issues): one streaming
+        pass over the referencing column; only the rows found are held.
     """
     orphan = pl.col(column).is_not_null() & ~pl.col(column).is_in(parents.unique().implode())
-    mask = frame.select(orphan).to_series()
-    if not mask.any():
-        return frame, empty_issues()
-    return frame.filter(~mask), _orphans(
-        frame.filter(mask), column, rejected, parent, unknown_code, input_name
-    )
+    cols = list(dict.fromkeys([SRC, IDX, column, *([key] if key else [])]))
+    orphans = frame.filter(orphan).select(cols).collect(engine="streaming")
+    if orphans.is_empty():
+        return orphans, empty_issues()
+    return orphans, _orphans(orphans, column, rejected, parent, unknown_code, input_name)
 
 
 def _orphans(
@@ -143,30 +161,38 @@ def _orphans(
 
 
 def payments_vs_invoices(
-    payments: pl.DataFrame, invoices: pl.DataFrame, rejected: pl.Series, *, input_name: InputName
+    payments: pl.LazyFrame, invoices: pl.LazyFrame, rejected: pl.Series, *, input_name: InputName
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Reject payments naming an unknown (or rejected) invoice, or an invoice of another customer or
-    currency -- with one join."""
+    """Find payments naming an unknown (or rejected) invoice, or an invoice of another customer or
+    currency -- with one streaming join of the compared columns that keeps only those payments.
+
+    Returns:
+        (``__src, __idx`` of the payments found, their issues).
+    """
     inv = invoices.select(
         "invoice_id", __inv_customer=pl.col("customer_id"), __inv_currency=pl.col("currency")
     )
-    # Only the columns compared travel through the join; the payments are then filtered by mask.
     keys = payments.select(SRC, IDX, "invoice_id", "customer_id", "currency")
-    joined = keys.join(inv, on="invoice_id", how="left", maintain_order="left")
     applied = pl.col("invoice_id").is_not_null()
     orphan = applied & pl.col("__inv_customer").is_null()
     wrong_customer = applied & ~orphan & (pl.col("customer_id") != pl.col("__inv_customer"))
     wrong_currency = applied & ~orphan & ~wrong_customer & (pl.col("currency") != pl.col("__inv_currency"))
-    flags = joined.select(o=orphan, c=wrong_customer, m=wrong_currency)
-    bad = flags["o"] | flags["c"] | flags["m"]
-    if not bad.any():
-        return payments, empty_issues()
+    joined = (
+        keys.filter(applied)
+        .join(inv, on="invoice_id", how="left")
+        .with_columns(o=orphan, c=wrong_customer, m=wrong_currency)
+        .filter(pl.col("o") | pl.col("c") | pl.col("m"))
+        .collect(engine="streaming")
+        .sort(SRC, IDX)
+    )
+    if joined.is_empty():
+        return joined.select(SRC, IDX), empty_issues()
     found = pl.concat(
         [
             _orphans(
-                joined.filter(flags["o"]), "invoice_id", rejected, "invoice", "unknown_invoice", input_name
+                joined.filter(pl.col("o")), "invoice_id", rejected, "invoice", "unknown_invoice", input_name
             ),
-            joined.filter(flags["c"]).select(
+            joined.filter(pl.col("c")).select(
                 issues(
                     pl.col(SRC),
                     pl.col(IDX),
@@ -176,7 +202,7 @@ def payments_vs_invoices(
                     pl.col("__inv_customer"),
                 )
             ),
-            joined.filter(flags["m"]).select(
+            joined.filter(pl.col("m")).select(
                 issues(
                     pl.col(SRC),
                     pl.col(IDX),
@@ -188,4 +214,4 @@ def payments_vs_invoices(
             ),
         ]
     )
-    return payments.filter(~bad), found
+    return joined.select(SRC, IDX), found

@@ -18,6 +18,7 @@ import polars as pl
 
 from billcx.ingest.mapping import CARRIED_PREFIX
 from billcx.ingest.readers import IDX
+from billcx.ingest.staging import conform
 from billcx.schema import PAYMENTS
 
 SRC = "__src"
@@ -34,59 +35,73 @@ class Derived:
 
 
 def invoice_columns(
-    frame: pl.DataFrame, *, status: bool, amount_paid: bool
-) -> tuple[pl.DataFrame, list[Derived]]:
-    """Fill ``status`` and ``amount_paid`` from ``paid_date`` where they are absent or empty."""
+    frame: pl.LazyFrame, *, status: bool, amount_paid: bool
+) -> tuple[pl.LazyFrame, list[Derived]]:
+    """Fill ``status`` and ``amount_paid`` from ``paid_date`` where they are absent or empty.
+
+    The counts for the report come from one streaming pass over the columns filled.
+    """
     out: list[Derived] = []
-    settled = pl.col("paid_date").is_not_null() if "paid_date" in frame.columns else pl.lit(False)
+    names = frame.collect_schema().names()
+    settled = pl.col("paid_date").is_not_null() if "paid_date" in names else pl.lit(False)
+    fill: dict[str, pl.Expr] = {}
     if status:
-        current = pl.col("status") if "status" in frame.columns else pl.lit(None, pl.String)
-        n = frame.select(current.is_null().sum()).item() if "status" in frame.columns else frame.height
-        frame = frame.with_columns(
-            status=pl.coalesce(current, pl.when(settled).then(pl.lit("paid")).otherwise(pl.lit("open")))
-        )
-        if n:
-            out.append(Derived("status", int(n), "paid when paid_date is set, else open"))
+        current = pl.col("status") if "status" in names else pl.lit(None, pl.String)
+        fill["status"] = pl.coalesce(current, pl.when(settled).then(pl.lit("paid")).otherwise(pl.lit("open")))
     if amount_paid:
-        current = pl.col("amount_paid") if "amount_paid" in frame.columns else pl.lit(None, pl.Int64)
-        n = frame.select(current.is_null().sum()).item() if "amount_paid" in frame.columns else frame.height
-        frame = frame.with_columns(
-            amount_paid=pl.coalesce(
-                current, pl.when(settled).then(pl.col("amount")).otherwise(pl.lit(0, pl.Int64))
-            )
+        current = pl.col("amount_paid") if "amount_paid" in names else pl.lit(None, pl.Int64)
+        fill["amount_paid"] = pl.coalesce(
+            current, pl.when(settled).then(pl.col("amount")).otherwise(pl.lit(0, pl.Int64))
         )
+    if not fill:
+        return frame, out
+    counts = frame.select(
+        pl.len().alias("__rows"), *[pl.col(c).null_count().alias(c) for c in fill if c in names]
+    ).collect(engine="streaming").row(0, named=True)
+    rules = {"status": "paid when paid_date is set, else open",
+             "amount_paid": "the full amount when paid_date is set, else 0"}
+    for column in fill:
+        n = counts[column] if column in names else counts["__rows"]
         if n:
-            out.append(Derived("amount_paid", int(n), "the full amount when paid_date is set, else 0"))
-    return frame, out
+            out.append(Derived(column, int(n), rules[column]))
+    return frame.with_columns(**fill), out
 
 
-def customers_from(invoices: pl.DataFrame, payments: pl.DataFrame | None) -> pl.DataFrame:
+def customers_from(invoices: pl.LazyFrame, payments: pl.LazyFrame | None) -> pl.DataFrame:
     """A minimal customers table: every customer id of the invoices (and payments).
 
     Attributes carried by the invoice export (``customers.<column>``) come from each customer's
     latest invoice (by issue date, then invoice id); ``__src``/``__idx`` point at that invoice so
-    a bad carried value is reported on its line.
+    a bad carried value is reported on its line.  Reads only the columns it needs; the result
+    (one row per customer) is in memory.
     """
-    carried = [c for c in invoices.columns if c.startswith(CARRIED_PREFIX)]
+    carried = [c for c in invoices.collect_schema().names() if c.startswith(CARRIED_PREFIX)]
     latest = (
-        invoices.sort("customer_id", "issue_date", "invoice_id", descending=[False, True, True])
+        invoices.select("customer_id", "issue_date", "invoice_id", SRC, IDX, *carried)
+        .sort("customer_id", "issue_date", "invoice_id", descending=[False, True, True])
         .group_by("customer_id", maintain_order=True)
         .first()
         .select("customer_id", SRC, IDX, *[pl.col(c).alias(c[len(CARRIED_PREFIX) :]) for c in carried])
     )
     ids = [invoices.select("customer_id")]
-    if payments is not None and "customer_id" in payments.columns:
+    if payments is not None and "customer_id" in payments.collect_schema().names():
         ids.append(payments.select("customer_id"))
     every = pl.concat(ids).unique()
-    return every.join(latest, on="customer_id", how="left").select(
-        "customer_id", *[c for c in latest.columns if c != "customer_id"]
+    return (
+        every.join(latest, on="customer_id", how="left")
+        .select("customer_id", *[c for c in latest.collect_schema().names() if c != "customer_id"])
+        .collect(engine="streaming")
     )
 
 
-def payments_from(invoices: pl.DataFrame) -> pl.DataFrame:
-    """One succeeded payment per settled invoice with something paid (see module doc)."""
+def payments_from(invoices: pl.LazyFrame) -> pl.LazyFrame:
+    """One succeeded payment per settled invoice with something paid (see module doc).
+
+    In the invoices' order: ``settlement:<invoice_id>`` keeps the order of the invoice ids.
+    """
     paid = invoices.filter(pl.col("paid_date").is_not_null() & (pl.col("amount_paid") > 0))
-    method = pl.col("payment_method") if "payment_method" in invoices.columns else pl.lit(None, pl.String)
+    names = invoices.collect_schema().names()
+    method = pl.col("payment_method") if "payment_method" in names else pl.lit(None, pl.String)
     frame = paid.select(
         payment_id=pl.lit(PAYMENT_PREFIX) + pl.col("invoice_id"),
         customer_id=pl.col("customer_id"),
@@ -97,7 +112,7 @@ def payments_from(invoices: pl.DataFrame) -> pl.DataFrame:
         method=method,
         status=pl.lit("succeeded"),
     )
-    return PAYMENTS.conform(frame)
+    return conform(PAYMENTS, frame)
 
 
 def customer_gaps(customers: pl.DataFrame) -> list[str]:

@@ -3,14 +3,16 @@ rows it could not accept.
 
 Pass one (streaming, plain expressions from ``fast.py``) keeps typed values and flags a row when a
 value is not in its plainest spelling, the row is ragged or a repeated header, or a rule within
-the row fails (due or paid before issue).  Pass two re-reads only the flagged rows with the full
-parsers of ``parse.py``: rows they accept rejoin the clean rows; the others become issues with
+the row fails (due or paid before issue).  It is sunk to a staging file, so memory does not grow
+with the file.  Pass two re-reads only the flagged rows with the full parsers of ``parse.py``: rows
+they accept rejoin the clean rows (held in memory: they are few); the others become issues with
 their code, the value as read and the detail the message needs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
@@ -19,6 +21,7 @@ from billcx.ingest.issues import conform_issue_part, empty_issues, with_src
 from billcx.ingest.parse import cell_expr
 from billcx.ingest.readers import IDX, position_name
 from billcx.ingest.sources import SourcePlan
+from billcx.ingest.staging import sink_stage
 from billcx.schema import INVOICES, Kind
 
 BAD = "__bad"
@@ -38,7 +41,9 @@ class Passes:
     """What the two passes made of one file.
 
     Attributes:
-        clean: typed rows accepted (``__idx`` plus one column per target), in no particular order.
+        clean: typed rows pass one accepted (``__idx`` plus one column per target), in file order:
+            a lazy scan of the staging file.
+        extra: rows pass one flagged and pass two accepted (same columns; in memory, few).
         issues: cell, shape and row-rule issues (see ``issues.ISSUE_SCHEMA``).
         naive: per timestamp column, how many values had no offset (read in the naive zone).
         recovered: rows the fast pass flagged that the full parsers accepted.
@@ -46,7 +51,8 @@ class Passes:
             to them are reported as ``parent_rejected`` rather than unknown.
     """
 
-    clean: pl.DataFrame
+    clean: pl.LazyFrame
+    extra: pl.DataFrame
     issues: pl.DataFrame
     naive: dict[str, int]
     recovered: int
@@ -78,8 +84,8 @@ def _ragged(plan: SourcePlan) -> pl.Expr:
     return pl.col(IDX).is_in(plan.raw.ragged[IDX].implode())
 
 
-def run_passes(plan: SourcePlan) -> Passes:
-    """Run pass one over the whole file and pass two over the rows it flagged."""
+def run_passes(plan: SourcePlan, stage: Path) -> Passes:
+    """Run pass one over the whole file (sunk to ``stage``) and pass two over the rows it flagged."""
     cur = pl.col(plan.currency_source) if plan.currency_source else None
     fasts = {t.name: fast_expr(t, plan.options, currency=cur) for t in plan.targets}
     oks = [pl.col(OK + n) for n in fasts]
@@ -93,26 +99,28 @@ def run_passes(plan: SourcePlan) -> Passes:
     naive = {name: f.naive for name, f in fasts.items() if f.naive is not None}
     # Values and their checks in one context, so polars computes shared sub-expressions once.
     pre = [f.pre.alias(PRE + n) for n, f in fasts.items() if f.pre is not None]
-    first = (
+    first = sink_stage(
         plan.raw.frame.with_columns(*pre)
         .with_columns(
             *[f.value.alias(n) for n, f in fasts.items()],
             *[f.ok.alias(OK + n) for n, f in fasts.items()],
             *[e.alias(NAIVE + n) for n, e in naive.items()],
         )
-        .select(IDX, *fasts, *[NAIVE + n for n in naive], bad.alias(BAD))
-        .collect(engine="streaming")
+        .select(IDX, *fasts, *[NAIVE + n for n in naive], bad.alias(BAD)),
+        stage,
     )
-    naive_counts = {n: int(first[NAIVE + n].sum()) for n in naive}
-    flagged = first.filter(pl.col(BAD))[IDX]
+    sums = first.select([pl.col(NAIVE + n).sum().alias(n) for n in naive]) if naive else None
+    naive_counts = {n: int(v) for n, v in sums.collect().row(0, named=True).items()} if sums is not None else {}
+    flagged = first.filter(pl.col(BAD)).select(IDX).collect(engine="streaming")[IDX]
     clean = (first.filter(~pl.col(BAD)) if len(flagged) else first).select(IDX, *fasts)
     if flagged.is_empty():
-        return Passes(clean, empty_issues(), naive_counts, 0, pl.Series("key", [], dtype=pl.String))
+        no_rows = pl.DataFrame(schema=clean.collect_schema())
+        return Passes(clean, no_rows, empty_issues(), naive_counts, 0, pl.Series("key", [], dtype=pl.String))
     recovered, issues, more_naive, keys = _second_pass(plan, flagged)
     for n, c in more_naive.items():
         naive_counts[n] = naive_counts.get(n, 0) + c
-    clean = pl.concat([clean, recovered.select(clean.columns)], how="vertical_relaxed")
-    return Passes(clean, issues, naive_counts, recovered.height, keys)
+    extra = recovered.select(clean.collect_schema().names())
+    return Passes(clean, extra, issues, naive_counts, recovered.height, keys)
 
 
 def _second_pass(

@@ -12,10 +12,13 @@ Order of work:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import polars as pl
 
 from billcx.errors import UsageError
 from billcx.ingest import checks, derive
@@ -43,8 +46,13 @@ def ingest(
     settings: IngestSettings = DEFAULT_SETTINGS,
     shard: Shard | None = None,
     on_progress: Progress | None = None,
+    workdir: Path | str | None = None,
 ) -> IngestResult:
     """Read billing exports into the data contract's clean tables.
+
+    Memory does not grow with the data (docs/ingest.md, *Speed and memory*): each file's rows are
+    sunk to a staging folder on disk, the checks read back only the columns they compare, and the
+    clean tables are sunk in their final form; the result refers to those files.
 
     Args:
         sources: input files (CSV/TSV/TXT, Parquet, XLSX); a :class:`SourceSpec` can name the table.
@@ -55,9 +63,13 @@ def ingest(
             parsed and checked; rows rejected before a valid customer id is known go to shard 0, so
             the N shards' outputs add up to the unsharded run's (docs/ingest.md, *Sharded ingest*).
         on_progress: called as ``on_progress(task, done, total)``.
+        workdir: folder in which the staging folder is made (default: the system's temporary
+            folder, ``TMPDIR``). On the output's file system, :func:`write_ingest` links the
+            clean tables instead of copying them. The staging folder needs about the size of the
+            inputs' typed rows (less than the CSV text) and is removed with the result.
 
     Returns:
-        The clean tables (contract schema, sorted by key), rejects and report.
+        The clean tables (contract schema, sorted by key, staged on disk), rejects and report.
 
     Raises:
         UsageError: no inputs, a missing file, an unknown encoding.
@@ -69,24 +81,36 @@ def ingest(
         raise UsageError("no input files given", hint="billcx ingest customers.csv invoices.csv --out DIR")
     mapping = mapping if mapping is not None else MappingSpec()
     report_progress = on_progress or (lambda task, done, total: None)
-    asm = Assembly(mapping=mapping, max_reject_rate=settings.max_reject_rate, shard=shard)
-    with tempfile.TemporaryDirectory(prefix="billcx-ingest-") as tmp:
-        for i, spec in enumerate(specs):
-            report_progress("reading", i, len(specs))
-            plan = plan_source(
-                i,
-                spec,
-                mapping,
-                encoding=settings.encoding,
-                sample_rows=settings.sample_rows,
-                workdir=Path(tmp),
-            )
-            asm.add(plan, run_passes(plan))
-        report_progress("reading", len(specs), len(specs))
-    report_progress("checking", 0, 1)
-    result = _check_and_build(asm)
-    report_progress("checking", 1, 1)
-    return result
+    if workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+    staging = tempfile.TemporaryDirectory(prefix="billcx-ingest-", dir=workdir)
+    stage = Path(staging.name)
+    try:
+        asm = Assembly(mapping=mapping, max_reject_rate=settings.max_reject_rate, stage=stage, shard=shard)
+        with tempfile.TemporaryDirectory(prefix="text-", dir=stage) as tmp:
+            for i, spec in enumerate(specs):
+                report_progress("reading", i, len(specs))
+                plan = plan_source(
+                    i,
+                    spec,
+                    mapping,
+                    encoding=settings.encoding,
+                    sample_rows=settings.sample_rows,
+                    workdir=Path(tmp),
+                )
+                asm.add(plan, run_passes(plan, stage / f"pass1-{i}.parquet"))
+            report_progress("reading", len(specs), len(specs))
+        report_progress("checking", 0, 1)
+        result = _check_and_build(asm)
+        report_progress("checking", 1, 1)
+    except BaseException:
+        staging.cleanup()
+        raise
+    for i in range(len(specs)):  # the clean tables are written: pass one's rows are not needed
+        (stage / f"pass1-{i}.parquet").unlink(missing_ok=True)
+    for leftover in stage.glob("*.sorted.parquet"):
+        leftover.unlink()
+    return dataclasses.replace(result, staging=staging)
 
 
 def _check_and_build(asm: Assembly) -> IngestResult:
@@ -108,9 +132,8 @@ def _check_and_build(asm: Assembly) -> IngestResult:
             asm.dedupe(state)
 
     if customers.frame is None and derive_spec.customers == "auto" and invoices.frame is not None:
-        customers.frame = derive.customers_from(
-            invoices.frame, payments.frame if payments.frame is not None else None
-        )
+        customers.frame = derive.customers_from(invoices.frame, payments.frame).lazy()
+        customers.ordered = False
         customers.derived_from = "invoices" + (" and payments" if payments.frame is not None else "")
     elif customers.frame is not None:
         carried = asm.carried_columns()
@@ -134,20 +157,23 @@ def _check_and_build(asm: Assembly) -> IngestResult:
                 code="unknown_customer",
             )
     if payments.frame is not None and invoices.frame is not None:
-        payments.frame, found = checks.payments_vs_invoices(
+        wrong, found = checks.payments_vs_invoices(
             payments.frame, invoices.frame, invoices.rejected_keys(), input_name=asm.input_name
         )
         asm.found(found)
+        asm.drop(payments, wrong)
     if (
         payments.frame is None
         and derive_spec.payments == "auto"
         and invoices.frame is not None
-        and "paid_date" in invoices.frame.columns
+        and "paid_date" in invoices.frame.collect_schema().names()
     ):
         payments.frame = derive.payments_from(invoices.frame)
+        payments.ordered = invoices.ordered  # settlement:<invoice_id> keeps the invoices' order
         payments.derived_from = "settled invoices"
+        n = payments.frame.select(pl.len()).collect(engine="streaming").item()
         payments.notes.append(
-            f"{payments.frame.height} payments derived, one per settled invoice with an "
+            f"{n} payments derived, one per settled invoice with an "
             f"amount paid (paid_at = paid_date 00:00 UTC, payment_id "
             f"{derive.PAYMENT_PREFIX}<invoice_id>)"
         )
