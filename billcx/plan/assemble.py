@@ -10,6 +10,7 @@ from billcx.plan.customers import CustomerIndex
 from billcx.plan.keys import message_keys
 from billcx.plan.offers import fee_reason
 from billcx.plan.policy import Policy
+from billcx.plan.reasons import concat_reasons
 from billcx.plan.result import PlanResult, PlanSummary
 from billcx.plan.tables import SKIPPED
 from billcx.plan.tz import localize
@@ -76,20 +77,20 @@ def finish(
         loc.select("msg_id", "send_at_utc", "send_at_local", "dst_reason"), on="msg_id", how="left"
     )
     currencies = msgs["currency"].drop_nulls().unique().to_list()
-    holdout = pl.when(pl.col("arm") == "holdout").then(
-        pl.format("holdout: the customer is in the holdout arm of {}; recorded, not sent", pl.col("ladder"))
+    holdout = pl.format("holdout: the customer is in the holdout arm of {}; recorded, not sent", pl.col("ladder"))
+    reasons = concat_reasons(
+        msgs,
+        [
+            "reasons",
+            (pl.col("late_fee") > 0, fee_reason(currencies)),
+            "offer_reason",
+            "time_reasons",
+            "dst_reason",
+            "tz_reason",
+            (pl.col("arm") == "holdout", holdout),
+        ],
     )
-    msgs = msgs.with_columns(
-        reasons=pl.concat_list(
-            pl.col("reasons"),
-            fee_reason(currencies),
-            pl.col("offer_reason"),
-            pl.col("time_reasons"),
-            pl.col("dst_reason"),
-            pl.col("tz_reason"),
-            holdout,
-        ).list.drop_nulls()
-    )
+    msgs = msgs.with_columns(reasons)
     msgs = msgs.drop("customer_id").rename({"cid": "customer_id"})
     msgs = msgs.with_columns(message_key=message_keys(msgs))
     if msgs["message_key"].is_duplicated().any():

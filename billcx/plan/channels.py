@@ -14,6 +14,7 @@ import datetime as dt
 
 import polars as pl
 
+from billcx.plan.reasons import concat_reasons
 from billcx.schema import CHANNELS
 
 _E164 = r"^\+[1-9][0-9]{6,14}$"
@@ -171,13 +172,8 @@ def choose_channels(msgs: pl.DataFrame, contact: pl.DataFrame) -> tuple[pl.DataF
     chosen = (
         todo.join(best.select("msg_id", "channel"), on="msg_id", how="inner")
         .join(passed, on="msg_id", how="left")
-        .with_columns(
-            reasons=pl.concat_list(
-                pl.col("reasons"), pl.col("_fallback").fill_null(pl.lit([], pl.List(pl.String)))
-            )
-        )
-        .drop("_fallback")
     )
+    chosen = chosen.with_columns(concat_reasons(chosen, ["reasons", "_fallback"])).drop("_fallback")
     skipped = (
         todo.join(none, on="msg_id", how="inner")
         .with_columns(code=pl.lit("no-channel"), reason=pl.format("no usable channel: {}", pl.col("_why")))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from billcx.plan.reasons import concat_reasons
+
 GROUP = ["customer_id", "arm", "family", "currency", "date"]
 _CARRY = ["ladder", "step", "pos", "kind", "strength", "tone", "template", "channels"]
 _OFFER = ["offer_type", "offer_n", "offer_interval", "offer_first", "offer_ext_days"]
@@ -108,16 +110,14 @@ def merge_messages(inst: pl.DataFrame) -> pl.DataFrame:
             amount_due=pl.col("balance_due") + pl.col("late_fee"),
         )
     )
-    merged = pl.when(pl.col("n_invoices") > 1).then(
-        pl.format(
-            "merged:{}-invoices: {} invoices with steps on {} are covered by one message; "
-            "the strongest step, {} ({}), sets kind and tone",
-            pl.col("n_invoices"),
-            pl.col("n_invoices"),
-            pl.col("date"),
-            pl.col("step"),
-            pl.col("kind"),
-        )
+    merged = pl.format(
+        "merged:{}-invoices: {} invoices with steps on {} are covered by one message; "
+        "the strongest step, {} ({}), sets kind and tone",
+        pl.col("n_invoices"),
+        pl.col("n_invoices"),
+        pl.col("date"),
+        pl.col("step"),
+        pl.col("kind"),
     )
-    msgs = msgs.with_columns(reasons=pl.concat_list(pl.col("reasons"), merged).list.drop_nulls())
+    msgs = msgs.with_columns(concat_reasons(msgs, ["reasons", (pl.col("n_invoices") > 1, merged)]))
     return msgs.sort("_gid").drop("_gid")

@@ -38,6 +38,7 @@ from billcx.plan.lint import lint_policy
 from billcx.plan.merge import merge_messages
 from billcx.plan.offers import build_offers, late_fees
 from billcx.plan.policy import Policy, default_policy
+from billcx.plan.reasons import concat_reasons
 from billcx.plan.result import PlanResult
 from billcx.plan.sendtime import payment_histograms, send_minutes
 from billcx.plan.triggers import trigger_instances
@@ -172,11 +173,8 @@ def plan(
     )
     del inst
     planned = next_sendable(planned, cals, date="send_date", cal="cal_id", out="date", reasons_out="_moves")
-    planned = (
-        planned.filter(pl.col("date").is_not_null(), pl.col("date") < window_end)
-        .with_columns(reasons=pl.concat_list("reasons", "_moves"))
-        .drop("_moves")
-    )
+    planned = planned.filter(pl.col("date").is_not_null(), pl.col("date") < window_end)
+    planned = planned.with_columns(concat_reasons(planned, ["reasons", "_moves"])).drop("_moves")
     shares = {name: lad.holdout_share for name, lad in policy.ladders.items()}
     shares |= {t.name: t.holdout_share for t in policy.triggers}
     planned = planned.join(cust.select("customer_id", "cid"), on="customer_id", how="left")
@@ -227,12 +225,9 @@ def plan(
     msgs = (
         msgs.join(accepted.rename({"date": "_cap_date"}), on="msg_id", how="left")
         .filter((pl.col("family") == "task") | pl.col("_cap_date").is_not_null())
-        .with_columns(
-            date=pl.coalesce("_cap_date", "date"),
-            reasons=pl.concat_list("reasons", "cap_reason").list.drop_nulls(),
-        )
-        .drop("_cap_date", "cap_reason")
+        .with_columns(date=pl.coalesce("_cap_date", "date"))
     )
+    msgs = msgs.with_columns(concat_reasons(msgs, ["reasons", "cap_reason"])).drop("_cap_date", "cap_reason")
     step("caps")
 
     msgs = build_offers(msgs, money)

@@ -23,6 +23,7 @@ import polars as pl
 
 from billcx.hashing import stable_hash_series
 from billcx.plan.policy import Policy, parse_hhmm
+from billcx.plan.reasons import concat_reasons
 
 _DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
@@ -238,52 +239,49 @@ def send_minutes(
         .then(pl.lit("no payment history"))
         .otherwise(pl.format("{} payment(s) on record, too few to learn from", pl.col("n_hist")))
     )
-    learned = (
-        pl.when(pl.col("source") == "customer")
-        .then(
-            pl.format(
-                "sendtime:customer: {} of the customer's payments were made around {}:00 ({} of them on {})",
-                pl.col("n"),
-                pl.col("hour"),
-                pl.col("n_wd"),
-                day,
-            )
-        )
-        .when(pl.col("source") == "segment")
-        .then(
-            pl.format(
-                "sendtime:segment: {}; hour {}:00 from the {} segment's payments on {}",
-                thin,
-                pl.col("hour"),
-                pl.col("treatment"),
-                day,
-            )
-        )
-        .otherwise(
-            pl.format(
-                "sendtime:default: {} and none in the customer's segment on {}; default hour {}:00",
-                thin,
-                day,
-                pl.col("hour"),
-            )
-        )
+    by_customer = pl.format(
+        "sendtime:customer: {} of the customer's payments were made around {}:00 ({} of them on {})",
+        pl.col("n"),
+        pl.col("hour"),
+        pl.col("n_wd"),
+        day,
     )
-    quiet = pl.when(pl.col("_slot") != pl.col("hour") * 60).then(
-        pl.format(
-            "moved:quiet-hours: preferred {}:00 is outside {} quiet-hours window {} ({}); sent at {}",
-            pl.col("hour"),
-            pl.col("_preset"),
-            window,
-            pl.col("timezone"),
-            hhmm,
-        )
+    by_segment = pl.format(
+        "sendtime:segment: {}; hour {}:00 from the {} segment's payments on {}",
+        thin,
+        pl.col("hour"),
+        pl.col("treatment"),
+        day,
     )
-    reasons = (
-        pl.when(pl.col("family") == "task")
-        .then(pl.lit([], dtype=pl.List(pl.String)))
-        .otherwise(pl.concat_list(learned, quiet).list.drop_nulls())
+    by_default = pl.format(
+        "sendtime:default: {} and none in the customer's segment on {}; default hour {}:00",
+        thin,
+        day,
+        pl.col("hour"),
     )
-    return out.select("msg_id", "minute", time_reasons=reasons)
+    quiet = pl.format(
+        "moved:quiet-hours: preferred {}:00 is outside {} quiet-hours window {} ({}); sent at {}",
+        pl.col("hour"),
+        pl.col("_preset"),
+        window,
+        pl.col("timezone"),
+        hhmm,
+    )
+    # Each text is formatted only on the rows it applies to (tasks get none).
+    message = pl.col("family") != "task"
+    is_customer = (pl.col("source") == "customer").fill_null(False)
+    is_segment = (pl.col("source") == "segment").fill_null(False)
+    reasons = concat_reasons(
+        out,
+        [
+            (message & is_customer, by_customer),
+            (message & is_segment, by_segment),
+            (message & ~is_customer & ~is_segment, by_default),
+            (message & (pl.col("_slot") != pl.col("hour") * 60), quiet),
+        ],
+        name="time_reasons",
+    )
+    return out.select("msg_id", "minute").with_columns(reasons)
 
 
 def _hhmm(minutes: pl.Expr) -> pl.Expr:
