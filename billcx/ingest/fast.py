@@ -88,7 +88,11 @@ def fast_expr(target: Target, opts: ParseOptions, *, currency: pl.Expr | None) -
     if kind is Kind.BOOL:
         words = {w: True for w in TRUE_WORDS} | {w: False for w in FALSE_WORDS}
         words |= {w.capitalize(): v for w, v in words.items()} | {w.upper(): v for w, v in words.items()}
-        value = raw.replace_strict(words, default=None, return_dtype=pl.Boolean)
+        # Membership tests, not replace_strict: they stream (replace_strict made polars' streaming
+        # engine hold the whole column, ~40 MiB per million rows).
+        yes = sorted(w for w, v in words.items() if v)
+        no = sorted(w for w, v in words.items() if not v)
+        value = pl.when(raw.is_in(yes)).then(pl.lit(True)).when(raw.is_in(no)).then(pl.lit(False))
         return Fast(value, _need(value.is_not_null() | raw.is_null(), present, target))
     if kind is Kind.DATE:
         return _date(target, raw, opts.dates)

@@ -104,3 +104,27 @@ def test_payments_vs_invoices_finds_nothing_when_all_match() -> None:
     wrong, found = payments_vs_invoices(payments, invoices, pl.Series("key", [], pl.String), input_name=_name)
     assert wrong.is_empty()
     assert found.is_empty()
+
+
+def test_payments_vs_invoices_finds_the_same_rows_when_the_join_is_split(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import billcx.ingest.checks as checks
+
+    invoices = pl.LazyFrame(
+        {"invoice_id": [f"I{i}" for i in range(50)], "customer_id": ["C1"] * 50, "currency": ["EUR"] * 50}
+    )
+    payments = pl.LazyFrame(
+        {
+            SRC: pl.Series([0] * 60, dtype=pl.Int32),
+            IDX: pl.Series(range(60), dtype=pl.UInt32),
+            "invoice_id": [f"I{i}" for i in range(60)],
+            "customer_id": ["C1" if i % 7 else "C2" for i in range(60)],
+            "currency": ["EUR" if i % 5 else "USD" for i in range(60)],
+        }
+    )
+    none = pl.Series("key", [], pl.String)
+    whole = payments_vs_invoices(payments, invoices, none, input_name=_name)
+    monkeypatch.setattr(checks, "JOIN_PART_ROWS", 7)
+    split = payments_vs_invoices(payments, invoices, none, input_name=_name)
+    assert whole[0].equals(split[0])
+    assert whole[1].sort(IDX, "code").equals(split[1].sort(IDX, "code"))
+    assert whole[0].height == 10 + 8 + 8  # unknown invoices, other customers, other currencies
