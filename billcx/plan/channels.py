@@ -14,6 +14,7 @@ import datetime as dt
 
 import polars as pl
 
+from billcx.plan.frames import attach
 from billcx.plan.reasons import concat_reasons
 from billcx.schema import CHANNELS
 
@@ -169,10 +170,9 @@ def choose_channels(msgs: pl.DataFrame, contact: pl.DataFrame) -> tuple[pl.DataF
         .group_by("msg_id", maintain_order=True)
         .agg(_why=pl.format("{} ({})", pl.col("ch"), pl.col("why_code")).str.join("; "))
     )
-    chosen = (
-        todo.join(best.select("msg_id", "channel"), on="msg_id", how="inner")
-        .join(passed, on="msg_id", how="left")
-    )
+    # Every message passed over a channel has a best one: one lookup per message.
+    lookup = best.select("msg_id", "channel").join(passed, on="msg_id", how="left")
+    chosen = attach(todo, lookup, on="msg_id").filter(pl.col("channel").is_not_null())
     chosen = chosen.with_columns(concat_reasons(chosen, ["reasons", "_fallback"])).drop("_fallback")
     skipped = (
         todo.join(none, on="msg_id", how="inner")

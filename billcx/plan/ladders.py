@@ -16,6 +16,9 @@ import polars as pl
 from billcx.plan.calendar import Calendars, add_business_days
 from billcx.plan.policy import COURTESY_KINDS, KIND_STRENGTH, Policy, Rule
 
+_INV = "_inv_row"
+_STEP = "_step_row"
+
 STEP_SCHEMA: dict[str, Any] = {
     "ladder": pl.String,
     "pos": pl.Int64,
@@ -202,8 +205,11 @@ def expand_steps(
     """
     ladder_steps = steps.filter(pl.col("anchor") != "event")
     reach = _reach(ladder_steps)
+    # Rows are tracked by their position in ``invoices`` and ``ladder_steps`` (integers), and the
+    # wide result is gathered by position at the end: no join on text ids over every instance.
     slim = (
-        invoices.select("invoice_id", "ladder", "due_date", "issue_date", "cal_id")
+        invoices.select("ladder", "due_date", "issue_date", "cal_id")
+        .with_row_index(_INV)
         .join(reach, on="ladder", how="inner")
         # Invoices whose whole ladder lies outside the window need no dates at all.
         .filter(
@@ -211,7 +217,11 @@ def expand_steps(
             pl.col("issue_date") - pl.duration(days=pl.col("_reach")) < window_end,
         )
         .drop("_reach")
-        .join(ladder_steps.select("ladder", "pos", "offset", "unit", "anchor"), on="ladder", how="inner")
+        .join(
+            ladder_steps.with_row_index(_STEP).select(_STEP, "ladder", "pos", "offset", "unit", "anchor"),
+            on="ladder",
+            how="inner",
+        )
         .with_columns(
             _base=pl.when(pl.col("anchor") == "due")
             .then(pl.col("due_date"))
@@ -227,8 +237,8 @@ def expand_steps(
         cur = slim.filter(pl.col("pos") == pos)
         if prev is not None and cur.filter(pl.col("anchor") == "previous").height:
             cur = cur.join(
-                prev.select("invoice_id", _prev=pl.col("planned_date")),
-                on="invoice_id",
+                prev.select(_INV, _prev=pl.col("planned_date")),
+                on=_INV,
                 how="left",
                 maintain_order="left",
             )
@@ -238,17 +248,22 @@ def expand_steps(
         cur = _apply_offset(cur, cals)
         done.append(cur)
         prev = cur
-    schema_cols = ["invoice_id", "ladder", "pos", "planned_date"]
+    schema_cols = [_INV, _STEP, "planned_date"]
     dated = (
         pl.concat([d.select(schema_cols) for d in done])
         if done
-        else pl.DataFrame(
-            schema={"invoice_id": pl.String, "ladder": pl.String, "pos": pl.Int64, "planned_date": pl.Date}
-        )
+        else pl.DataFrame(schema={_INV: pl.UInt32, _STEP: pl.UInt32, "planned_date": pl.Date})
     )
     dated = dated.filter(pl.col("planned_date") >= earliest, pl.col("planned_date") < window_end)
-    return dated.join(invoices.drop("ladder"), on="invoice_id", how="inner").join(
-        ladder_steps, on=["ladder", "pos"], how="inner"
+    inv_cols = [c for c in invoices.columns if c not in ("invoice_id", "ladder")]
+    step_cols = [c for c in ladder_steps.columns if c not in ("ladder", "pos")]
+    inv = invoices.select("invoice_id", "ladder", *inv_cols)[dated[_INV]]
+    step = ladder_steps.select("pos", *step_cols)[dated[_STEP]]
+    # The columns in the order a join of (instances, invoices, steps) gives them.
+    return pl.concat(
+        [inv.select("invoice_id", "ladder"), step.select("pos"), dated.select("planned_date"),
+         inv.select(inv_cols), step.select(step_cols)],
+        how="horizontal",
     )
 
 
