@@ -75,6 +75,9 @@ def load_settings(path: Path | None) -> SegmentSettings:
         raise ConfigError(f"{path}: {exc.message}", hint=exc.hint) from None
 
 
+ChunkOpt = Annotated[int | None, typer.Option(
+    "--chunk-invoices", min=1, help="Memory bound: prepare customers in chunks of about this many "
+    "invoice rows (default 2,500,000). Results do not depend on it.")]
 PseudonymizeOpt = Annotated[Path | None, typer.Option(
     "--pseudonymize", help="Key file: replace customer ids with keyed hashes and drop contact fields, "
     "so the outputs can be shared.", exists=True, dir_okay=False)]
@@ -95,6 +98,7 @@ def register(app: typer.Typer) -> None:
         population_file: PopulationOpt = None,
         fit_only: FitOnlyOpt = False,
         pseudonymize_key: PseudonymizeOpt = None,
+        chunk_invoices: ChunkOpt = None,
         report_format: ReportFormatOpt = ReportFormat.TEXT,
     ) -> None:
         from billcx.segment.pipeline import segment  # the models' libraries load only when run
@@ -106,12 +110,13 @@ def register(app: typer.Typer) -> None:
         data = CleanData.load(clean_dir)
         if fit_only:
             _fit_only(data, out, as_of=as_of_date, settings=settings, shard=part, population=population_file,
-                      report_format=report_format, quiet=app_context(ctx).quiet)
+                      report_format=report_format, quiet=app_context(ctx).quiet,
+                      chunk_invoices=chunk_invoices)
             return
         population = read_population(population_file) if population_file is not None else None
         with progress_callback(ctx) as on_progress:
             result = segment(data, as_of=as_of_date, settings=settings, population=population, shard=part,
-                             on_progress=on_progress)
+                             chunk_invoices=chunk_invoices, on_progress=on_progress)
         if key is not None:  # shareable outputs: keyed ids, no contact fields
             result = dataclasses.replace(result, customers=pseudonymize(result.customers, key),
                                          invoice_risk=pseudonymize(result.invoice_risk, key))
@@ -126,13 +131,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _fit_only(data: CleanData, out: Path, *, as_of: dt.date | None, settings: SegmentSettings,
-              shard: Shard | None, population: Path | None, report_format: ReportFormat, quiet: bool) -> None:
+              shard: Shard | None, population: Path | None, report_format: ReportFormat, quiet: bool,
+              chunk_invoices: int | None) -> None:
     """``--fit-only``: fit on every customer, write ``population.json``, report."""
     from billcx.segment.fit import fit_population
 
     if shard is not None or population is not None:
         raise UsageError("--fit-only fits on every customer: it takes neither --shard nor --population")
-    fitted = fit_population(data, as_of=as_of, settings=settings)
+    fitted = fit_population(data, as_of=as_of, settings=settings, chunk_invoices=chunk_invoices)
     out.mkdir(parents=True, exist_ok=True)
     path = write_population(fitted, out / POPULATION_FILE)
     report = round_floats({"as_of": fitted.as_of.isoformat(),

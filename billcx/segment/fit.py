@@ -1,8 +1,10 @@
 """Fitting a :class:`~billcx.segment.population.Population`: the figures that depend on all customers.
 
 :func:`prepare` computes every customer's own figures from the point-in-time ledger (behaviour,
-RFM values, the risk history stream, the repeat-purchase summary); they depend only on the
-customer's own rows.  :func:`fit_population` then ranks and fits on them: RFM and value-tier cut
+RFM values, the repeat-purchase summary, risk-model training rows and the point-in-time features
+of the invoices to score); they depend only on the customer's own rows, so they are computed one
+chunk of customers at a time (:mod:`billcx.segment.chunks`) and stacked: memory follows the
+chunk, not the export.  :func:`fit_population` then ranks and fits on them: RFM and value-tier cut
 points, the risk model, the lifetime models.  ``segment()`` scores customers against the result,
 so a shard scored against the whole's population gets exactly the whole's figures.
 """
@@ -16,18 +18,68 @@ from dataclasses import dataclass
 import polars as pl
 
 from billcx.segment.behaviour import behaviour_features
-from billcx.segment.features import History, build_history
+from billcx.segment.chunks import DataTotals, chunk_count, chunk_of, data_totals
+from billcx.segment.cohorts import cohort_table, merge_cohorts
+from billcx.segment.features import History, build_history, point_in_time_features
 from billcx.segment.ledger import Ledger, build_ledger
 from billcx.segment.lifetime import LifetimeValues, fit_lifetime, purchase_summary, score_lifetime
 from billcx.segment.population import Population
 from billcx.segment.rfm import fit_rfm_cuts, rfm_values
-from billcx.segment.risk import fit_risk_model, risk_params
+from billcx.segment.risk import TrainingRows, fit_risk_rows, risk_params, sample_rate, training_rows
 from billcx.segment.settings import SegmentSettings
 from billcx.segment.tiers import fit_value_cuts
 from billcx.store import CleanData
 
 DEFAULT_SETTINGS = SegmentSettings()
-DEFAULT_TERMS_DAYS = 30.0
+_EMPTY_QUERIES = {"query_id": pl.String, "customer_id": pl.String, "t": pl.Date, "amount": pl.Int64,
+                  "terms_days": pl.Int64, "disputed": pl.Boolean}
+
+
+@dataclass(frozen=True)
+class LedgerFacts:
+    """What the model report says about the ledger (sums and bounds over chunks)."""
+
+    invoices: int = 0
+    open_invoices: int = 0
+    payments: int = 0
+    first_issue_date: dt.date | None = None
+    last_issue_date: dt.date | None = None
+
+    @staticmethod
+    def of(ledger: Ledger) -> LedgerFacts:
+        inv = ledger.invoices
+        if inv.height == 0:
+            return LedgerFacts(payments=ledger.payments.height)
+        return LedgerFacts(inv.height, int(inv.get_column("open").sum()), ledger.payments.height,
+                           inv.get_column("issue_date").min(),  # type: ignore[arg-type]
+                           inv.get_column("issue_date").max())  # type: ignore[arg-type]
+
+    def __add__(self, other: LedgerFacts) -> LedgerFacts:
+        firsts = [d for d in (self.first_issue_date, other.first_issue_date) if d is not None]
+        lasts = [d for d in (self.last_issue_date, other.last_issue_date) if d is not None]
+        return LedgerFacts(self.invoices + other.invoices, self.open_invoices + other.open_invoices,
+                           self.payments + other.payments, min(firsts) if firsts else None,
+                           max(lasts) if lasts else None)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The inputs of the late-payment scores of some customers (see :func:`prepare`).
+
+    Attributes:
+        open_invoices: invoices open on the as-of date (ledger rows), sorted by invoice id.
+        open_features: their point-in-time features at their issue date (``query_id`` = invoice id).
+        next_invoice: each customer's typical next invoice (issued the day after the as-of date)
+            with its features.
+        cohorts: the cohort table of these customers (counts add up over chunks).
+        facts: what the model report says about the ledger.
+    """
+
+    open_invoices: pl.DataFrame
+    open_features: pl.DataFrame
+    next_invoice: pl.DataFrame
+    cohorts: pl.DataFrame
+    facts: LedgerFacts
 
 
 @dataclass(frozen=True)
@@ -35,35 +87,72 @@ class Prepared:
     """Every customer's own figures as of a date (nothing here compares customers).
 
     Attributes:
-        ledger: the point-in-time ledger.
-        behaviour: :func:`~billcx.segment.behaviour.behaviour_features`.
-        rfm: :func:`~billcx.segment.rfm.rfm_values` (unscored).
-        history: the risk model's history stream.
-        summary: :func:`~billcx.segment.lifetime.purchase_summary`.
+        as_of: the as-of date.
+        export_date: the whole export's latest date.
+        behaviour: :func:`~billcx.segment.behaviour.behaviour_features` (sorted by customer id).
+        rfm: :func:`~billcx.segment.rfm.rfm_values` (unscored, sorted by customer id).
+        summary: :func:`~billcx.segment.lifetime.purchase_summary` (sorted by customer id).
+        training: risk-model training rows (only when fitting).
+        scoring: inputs of the risk scores and the cohorts (only when scoring).
         warnings: data caveats (unknown time zones).
+        chunks: how many chunks of customers the figures were computed in.
     """
 
-    ledger: Ledger
+    as_of: dt.date
+    export_date: dt.date
     behaviour: pl.DataFrame
     rfm: pl.DataFrame
-    history: History
     summary: pl.DataFrame
+    training: TrainingRows | None
+    scoring: Scoring | None
     warnings: tuple[str, ...]
+    chunks: int = 1
 
 
-def prepare(data: CleanData, as_of: dt.date, settings: SegmentSettings, *, latest: dt.date | None = None,
-            step: Callable[[], None] | None = None) -> Prepared:
-    """Each customer's own figures (see :class:`Prepared`).
+def _open_invoices(ledger: Ledger, history: History) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Open invoices and their features at their issue date."""
+    open_inv = ledger.invoices.filter(pl.col("open") & (pl.col("amount") > 0))
+    queries = open_inv.select(
+        pl.col("invoice_id").alias("query_id"), "customer_id", pl.col("issue_date").alias("t"), "amount",
+        (pl.col("due_date") - pl.col("issue_date")).dt.total_days().alias("terms_days"), "disputed")
+    return open_inv.sort("invoice_id"), point_in_time_features(queries, history)
+
+
+def _next_invoice(ledger: Ledger, history: History, customers: pl.DataFrame, next_amount: float,
+                  next_terms_days: float) -> pl.DataFrame:
+    """Each customer's typical next invoice, issued the day after the as-of date, with its features."""
+    pos = ledger.invoices.lazy().filter(pl.col("amount") > 0).with_columns(
+        (pl.col("due_date") - pl.col("issue_date")).dt.total_days().alias("_terms"))
+    typical = pos.group_by("customer_id").agg(pl.col("amount").median().alias("_amount"),
+                                              pl.col("_terms").median().alias("_terms")).collect()
+    queries = customers.select("customer_id").join(typical, on="customer_id", how="left").select(
+        pl.col("customer_id").alias("query_id"), "customer_id",
+        pl.lit(ledger.as_of + dt.timedelta(days=1)).alias("t"),
+        pl.col("_amount").fill_null(next_amount).round(0).cast(pl.Int64).alias("amount"),
+        pl.col("_terms").fill_null(next_terms_days).round(0).cast(pl.Int64).alias("terms_days"),
+        pl.lit(False).alias("disputed"),
+    )
+    if queries.height == 0:
+        queries = pl.DataFrame(schema=_EMPTY_QUERIES)
+    return point_in_time_features(queries, history)
+
+
+def prepare_chunk(data: CleanData, as_of: dt.date, settings: SegmentSettings, *, totals: DataTotals,
+                  fit: bool, score: bool, step: Callable[[], None] | None = None) -> Prepared:
+    """Each customer's own figures for the customers of ``data`` (one chunk; see :class:`Prepared`).
 
     Args:
         data: the clean tables of the customers to prepare.
         as_of: the as-of date.
         settings: the stage settings.
-        latest: the whole export's latest date (a shard passes the population's).
-        step: called after the ledger, the behaviour and the RFM values (progress).
+        totals: figures of the whole export (its latest date, the typical invoice, the size that
+            sets the training sample).
+        fit: compute the risk model's training rows.
+        score: compute the inputs of the scores and the cohorts.
+        step: called after the ledger, the behaviour, the RFM values and the rest (progress).
     """
     tick = step or (lambda: None)
-    ledger = build_ledger(data, as_of, grace_days=settings.behaviour.grace_days, latest=latest)
+    ledger = build_ledger(data, as_of, grace_days=settings.behaviour.grace_days, latest=totals.export_date)
     warnings: tuple[str, ...] = ()
     if ledger.unknown_timezones:
         warnings = (f"unknown time zone(s) {', '.join(ledger.unknown_timezones)}: payments read in UTC",)
@@ -76,32 +165,85 @@ def prepare(data: CleanData, as_of: dt.date, settings: SegmentSettings, *, lates
     history = build_history(ledger, history=settings.risk.history_invoices,
                             grace_days=settings.behaviour.grace_days)
     summary = purchase_summary(ledger, currencies)
-    return Prepared(ledger, behaviour, rfm, history, summary, warnings)
+    training = None
+    if fit:
+        training = training_rows(ledger, history, grace_days=settings.behaviour.grace_days,
+                                 rate=sample_rate(totals.positive_invoices, settings.risk),
+                                 seed=settings.risk.seed)
+    scoring = None
+    if score:
+        open_inv, open_features = _open_invoices(ledger, history)
+        scoring = Scoring(
+            open_invoices=open_inv, open_features=open_features,
+            next_invoice=_next_invoice(ledger, history, behaviour, totals.next_amount,
+                                       totals.next_terms_days),
+            cohorts=cohort_table(ledger).with_columns(pl.col("retention", "on_time_rate").round(4)),
+            facts=LedgerFacts.of(ledger))
+    tick()
+    return Prepared(as_of, totals.export_date, behaviour, rfm, summary, training, scoring, warnings)
 
 
-def _typical_next_invoice(ledger: Ledger) -> tuple[float, float]:
-    """Median amount and terms of all positive invoices: the next invoice of a customer without one."""
-    pos = ledger.invoices.lazy().filter(pl.col("amount") > 0).select(
-        pl.col("amount").median().alias("a"),
-        (pl.col("due_date") - pl.col("issue_date")).dt.total_days().median().alias("t"),
-    ).collect()
-    amount, terms = pos["a"][0], pos["t"][0]
-    return (float(amount) if amount is not None else 0.0,
-            float(terms) if terms is not None else DEFAULT_TERMS_DAYS)
+def combine(parts: list[Prepared]) -> Prepared:
+    """The figures of the union of disjoint chunks of customers (as if computed at once)."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+
+    def stack(frames: list[pl.DataFrame], key: str) -> pl.DataFrame:
+        return pl.concat(frames, how="vertical").sort(key)
+
+    training = None
+    if first.training is not None:
+        training = TrainingRows.combine([p.training for p in parts if p.training is not None])
+    scoring = None
+    if first.scoring is not None:
+        scored = [p.scoring for p in parts if p.scoring is not None]
+        facts = LedgerFacts()
+        for s in scored:
+            facts = facts + s.facts
+        scoring = Scoring(stack([s.open_invoices for s in scored], "invoice_id"),
+                          stack([s.open_features for s in scored], "query_id"),
+                          stack([s.next_invoice for s in scored], "query_id"),
+                          merge_cohorts([s.cohorts for s in scored]), facts)
+    zones = sorted({w for p in parts for w in p.warnings})
+    return Prepared(first.as_of, first.export_date, stack([p.behaviour for p in parts], "customer_id"),
+                    stack([p.rfm for p in parts], "customer_id"),
+                    stack([p.summary for p in parts], "customer_id"),
+                    training, scoring, tuple(zones), chunks=len(parts))
 
 
-def fit_prepared(prepared: Prepared, settings: SegmentSettings) -> tuple[Population, LifetimeValues]:
+def prepare(data: CleanData, as_of: dt.date, settings: SegmentSettings, *, totals: DataTotals, fit: bool,
+            score: bool, chunk_invoices: int | None = None,
+            step: Callable[[], None] | None = None) -> Prepared:
+    """Each customer's own figures, computed one chunk of customers at a time (see :class:`Prepared`).
+
+    Args:
+        data: the clean tables of the customers to prepare.
+        as_of: the as-of date.
+        settings: the stage settings.
+        totals: :func:`~billcx.segment.chunks.data_totals` of the whole export.
+        fit, score: what to compute (see :func:`prepare_chunk`).
+        chunk_invoices: about this many invoice rows per chunk (default:
+            :data:`~billcx.segment.chunks.DEFAULT_CHUNK_INVOICES`); the figures do not depend on it.
+        step: called after each chunk's ledger, behaviour, RFM values and the rest.
+    """
+    count = chunk_count(data, chunk_invoices)
+    parts = [prepare_chunk(chunk_of(data, index, count), as_of, settings, totals=totals, fit=fit, score=score,
+                           step=step) for index in range(count)]
+    return combine(parts)
+
+
+def fit_prepared(prepared: Prepared, settings: SegmentSettings,
+                 totals: DataTotals) -> tuple[Population, LifetimeValues]:
     """Fit the population on prepared figures; also returns every customer's lifetime values.
 
     The lifetime values are scored here because the value tiers rank them; the caller scoring the
     same customers reuses them.
     """
-    ledger = prepared.ledger
-    risk_fit = fit_risk_model(ledger, prepared.history, settings.risk,
-                              grace_days=settings.behaviour.grace_days)
-    amount, terms = _typical_next_invoice(ledger)
-    risk = risk_params(risk_fit.model, history_invoices=settings.risk.history_invoices, next_amount=amount,
-                       next_terms_days=terms)
+    assert prepared.training is not None, "prepare(..., fit=True) computes the training rows"
+    risk_fit = fit_risk_rows(prepared.training, settings.risk, grace_days=settings.behaviour.grace_days)
+    risk = risk_params(risk_fit.model, history_invoices=settings.risk.history_invoices,
+                       next_amount=totals.next_amount, next_terms_days=totals.next_terms_days)
     lifetime, lifetime_report, lifetime_warnings = fit_lifetime(prepared.summary, settings.clv)
     values = score_lifetime(prepared.summary, lifetime, settings.clv)
     value = (
@@ -110,7 +252,7 @@ def fit_prepared(prepared: Prepared, settings: SegmentSettings) -> tuple[Populat
         .select(pl.coalesce(pl.col("clv"), pl.col("monetary")).alias("value"), "currency")
     )
     population = Population(
-        as_of=ledger.as_of, export_date=ledger.export_date, customers=prepared.behaviour.height,
+        as_of=prepared.as_of, export_date=prepared.export_date, customers=prepared.behaviour.height,
         settings=settings, rfm=fit_rfm_cuts(prepared.rfm), value_tiers=fit_value_cuts(value, settings.tiers),
         risk=risk, lifetime=lifetime, risk_report=risk_fit.report, lifetime_report=lifetime_report,
         warnings=risk_fit.warnings + lifetime_warnings)
@@ -118,13 +260,16 @@ def fit_prepared(prepared: Prepared, settings: SegmentSettings) -> tuple[Populat
 
 
 def fit_population(data: CleanData, *, as_of: dt.date | None = None,
-                   settings: SegmentSettings = DEFAULT_SETTINGS) -> Population:
+                   settings: SegmentSettings = DEFAULT_SETTINGS,
+                   chunk_invoices: int | None = None) -> Population:
     """Fit the population-level parameters on every customer of ``data``.
 
     Args:
         data: the whole clean export (every customer: the population).
         as_of: only data up to this date is used; default: the latest date in the data.
         settings: the stage settings (scoring must use the same).
+        chunk_invoices: memory bound: about this many invoice rows are prepared at a time
+            (the result does not depend on it).
 
     Returns:
         A :class:`Population`; write it with :func:`billcx.segment.population.write_population`
@@ -134,5 +279,8 @@ def fit_population(data: CleanData, *, as_of: dt.date | None = None,
         InputError: no as-of date given and the data holds no dates.
     """
     as_of = as_of or data.latest_date()
-    population, _ = fit_prepared(prepare(data, as_of, settings), settings)
+    totals = data_totals(data, as_of)
+    prepared = prepare(data, as_of, settings, totals=totals, fit=True, score=False,
+                       chunk_invoices=chunk_invoices)
+    population, _ = fit_prepared(prepared, settings, totals)
     return population

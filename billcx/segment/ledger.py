@@ -106,7 +106,9 @@ def _customers(data: CleanData, as_of: dt.date, invoices: pl.DataFrame,
     every = data.customers.select(
         "customer_id", "timezone", "signup_date", "autopay", "payment_method"
     ).collect()
-    active = pl.concat([invoices.select("customer_id"), payments.select("customer_id")]).unique()
+    # Distinct ids per table first: one hash pass over each, then a small union.
+    active = pl.concat(pl.collect_all([invoices.lazy().select("customer_id").unique(),
+                                       payments.lazy().select("customer_id").unique()])).unique()
     signed_up = pl.col("signup_date").is_null() | (pl.col("signup_date") <= as_of)
     known = every.filter(signed_up | pl.col("customer_id").is_in(active.get_column("customer_id").implode()))
     # Ids billed or paying without a customer row still get one (with defaults).

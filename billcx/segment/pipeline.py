@@ -10,10 +10,8 @@ from typing import Any
 import polars as pl
 
 from billcx.config import to_mapping
-from billcx.segment.cohorts import cohort_table
-from billcx.segment.features import History, point_in_time_features
-from billcx.segment.fit import Prepared, fit_population, fit_prepared, prepare
-from billcx.segment.ledger import Ledger
+from billcx.segment.chunks import DataTotals, chunk_count, data_totals
+from billcx.segment.fit import LedgerFacts, Prepared, fit_population, fit_prepared, prepare
 from billcx.segment.lifetime import LifetimeValues, score_lifetime
 from billcx.segment.population import Population
 from billcx.segment.reasons import score
@@ -28,29 +26,18 @@ from billcx.store import CleanData
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
-_STEPS = (
-    "reading the ledger",
-    "payment behaviour",
-    "RFM",
-    "risk model",
-    "lifetime value",
-    "cohorts",
-    "tiers",
-)
+# Each chunk of customers reports four steps (see fit.prepare_chunk), then the whole run four more.
+_CHUNK_STEP_NAMES = ("reading the ledger", "payment behaviour", "RFM", "history and risk inputs")
+_CHUNK_STEPS = len(_CHUNK_STEP_NAMES)
+_FINAL_STEPS = ("risk model", "lifetime value", "cohorts", "tiers")
 _TASK = "segment"
 DEFAULT_SETTINGS = SegmentSettings()
 
 
-def _invoice_risk(
-    ledger: Ledger, history: History, model: RiskModel, settings: SegmentSettings
-) -> pl.DataFrame:
-    """Score every invoice open on the as-of date (features at its issue date)."""
+def _invoice_risk(open_inv: pl.DataFrame, feats: pl.DataFrame, model: RiskModel,
+                  settings: SegmentSettings) -> pl.DataFrame:
+    """Score every invoice open on the as-of date (``feats``: its features at its issue date)."""
     grace = settings.behaviour.grace_days
-    open_inv = ledger.invoices.filter(pl.col("open") & (pl.col("amount") > 0))
-    queries = open_inv.select(
-        pl.col("invoice_id").alias("query_id"), "customer_id", pl.col("issue_date").alias("t"), "amount",
-        (pl.col("due_date") - pl.col("issue_date")).dt.total_days().alias("terms_days"), "disputed")
-    feats = point_in_time_features(queries, history)
     scored = score(feats, model, reasons=settings.risk.reasons).select(
         pl.col("query_id").alias("invoice_id"), pl.col("late_probability").alias("model_probability"),
         pl.col("reasons").alias("_model_reasons"))
@@ -82,22 +69,10 @@ def _invoice_risk(
         pl.col("late_probability", "model_probability").round(6))).sort("invoice_id")
 
 
-def _next_invoice_risk(ledger: Ledger, history: History, customers: pl.DataFrame, model: RiskModel,
-                       population: Population, settings: SegmentSettings) -> pl.DataFrame:
+def _next_invoice_risk(next_invoice: pl.DataFrame, model: RiskModel,
+                       settings: SegmentSettings) -> pl.DataFrame:
     """Each customer's risk for a typical next invoice issued the day after the as-of date."""
-    pos = ledger.invoices.lazy().filter(pl.col("amount") > 0).with_columns(
-        (pl.col("due_date") - pl.col("issue_date")).dt.total_days().alias("_terms"))
-    typical_df = pos.group_by("customer_id").agg(pl.col("amount").median().alias("_amount"),
-                                                 pl.col("_terms").median().alias("_terms")).collect()
-    queries = customers.select("customer_id").join(typical_df, on="customer_id", how="left").select(
-        pl.col("customer_id").alias("query_id"), "customer_id",
-        pl.lit(ledger.as_of + dt.timedelta(days=1)).alias("t"),
-        pl.col("_amount").fill_null(population.risk.next_amount).round(0).cast(pl.Int64).alias("amount"),
-        pl.col("_terms").fill_null(population.risk.next_terms_days).round(0).cast(pl.Int64).alias("terms_days"),
-        pl.lit(False).alias("disputed"),
-    )
-    feats = point_in_time_features(queries, history)
-    return score(feats, model, reasons=settings.risk.reasons).select(
+    return score(next_invoice, model, reasons=settings.risk.reasons).select(
         pl.col("query_id").alias("customer_id"), pl.col("late_probability").round(6),
         pl.col("reasons").alias("risk_reasons"), pl.lit(model.method).alias("risk_method"))
 
@@ -109,7 +84,7 @@ def _sizes(frame: pl.DataFrame, column: str) -> dict[str, int]:
 
 def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentSettings = DEFAULT_SETTINGS,
             population: Population | None = None, shard: Shard | None = None,
-            on_progress: ProgressCallback | None = None) -> SegmentResult:
+            chunk_invoices: int | None = None, on_progress: ProgressCallback | None = None) -> SegmentResult:
     """Score and tier every customer (or every customer of one shard) as of a date.
 
     Args:
@@ -122,6 +97,8 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
             default: fitted on ``data`` (on all of it, also when a shard is given).
         shard: score only the customers of this shard (:meth:`CleanData.shard`); their figures
             are those of the unsharded run.
+        chunk_invoices: memory bound: customers are prepared in chunks of about this many invoice
+            rows (default :data:`billcx.segment.chunks.DEFAULT_CHUNK_INVOICES`); no figure depends on it.
         on_progress: called as ``on_progress("segment", step, steps)`` after each step.
 
     Returns:
@@ -135,28 +112,42 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
     if population is not None:
         as_of = population.check(as_of=as_of, settings=settings)
     as_of = as_of or data.latest_date()
+    scored = data.shard(shard) if shard is not None else data
+    chunks = chunk_count(scored, chunk_invoices)
+    total = chunks * _CHUNK_STEPS + len(_FINAL_STEPS)
     done = 0
 
     def step() -> None:
         nonlocal done
         done += 1
-        log.debug("segment: %s done", _STEPS[done - 1])
+        log.debug("segment: step %d of %d done", done, total)
         if on_progress is not None:
-            on_progress(_TASK, done, len(_STEPS))
+            on_progress(_TASK, done, total)
 
     lifetime: LifetimeValues | None = None
+    fitted_here = population is None and shard is None
     if population is None and shard is None:
-        prepared = prepare(data, as_of, settings, step=step)
-        population, lifetime = fit_prepared(prepared, settings)
-        fitted_here = True
+        totals = data_totals(data, as_of)
+        prepared = prepare(data, as_of, settings, totals=totals, fit=True, score=True,
+                           chunk_invoices=chunk_invoices, step=step)
+        population, lifetime = fit_prepared(prepared, settings, totals)
     else:
         if population is None:
-            population = fit_population(data, as_of=as_of, settings=settings)
-        scored = data.shard(shard) if shard is not None else data
-        prepared = prepare(scored, as_of, settings, latest=population.export_date, step=step)
-        fitted_here = False
+            population = fit_population(data, as_of=as_of, settings=settings, chunk_invoices=chunk_invoices)
+        totals = DataTotals(export_date=population.export_date, positive_invoices=0,
+                            next_amount=population.risk.next_amount,
+                            next_terms_days=population.risk.next_terms_days)
+        prepared = prepare(scored, as_of, settings, totals=totals, fit=False, score=True,
+                           chunk_invoices=chunk_invoices, step=step)
     return _score(prepared, population, settings, step, lifetime=lifetime,
                   about=None if fitted_here else _about(population, shard))
+
+
+def progress_steps(chunks: int) -> tuple[str, ...]:
+    """The names of the steps ``segment`` reports through ``on_progress`` when run in ``chunks`` chunks."""
+    per_chunk = [f"{name} (chunk {i + 1}/{chunks})" if chunks > 1 else name
+                 for i in range(chunks) for name in _CHUNK_STEP_NAMES]
+    return (*per_chunk, *_FINAL_STEPS)
 
 
 def _about(population: Population, shard: Shard | None) -> dict[str, Any]:
@@ -169,18 +160,19 @@ def _about(population: Population, shard: Shard | None) -> dict[str, Any]:
 def _score(prepared: Prepared, population: Population, settings: SegmentSettings, step: Callable[[], None],
            *, lifetime: LifetimeValues | None, about: dict[str, Any] | None) -> SegmentResult:
     """Score prepared customers against a population (see :func:`segment`)."""
-    ledger, behaviour = prepared.ledger, prepared.behaviour
+    assert prepared.scoring is not None, "prepare(..., score=True) computes the scoring inputs"
+    scoring, behaviour = prepared.scoring, prepared.behaviour
     warnings = [*prepared.warnings, *population.warnings]
     rfm = score_rfm(prepared.rfm, population.rfm)
     model = risk_model(population.risk)
-    invoice_risk = _invoice_risk(ledger, prepared.history, model, settings)
-    customer_risk = _next_invoice_risk(ledger, prepared.history, behaviour, model, population, settings)
+    invoice_risk = _invoice_risk(scoring.open_invoices, scoring.open_features, model, settings)
+    customer_risk = _next_invoice_risk(scoring.next_invoice, model, settings)
     step()
     if lifetime is None:
         lifetime = score_lifetime(prepared.summary, population.lifetime, settings.clv)
     warnings.extend(lifetime.warnings)
     step()
-    cohorts = cohort_table(ledger).with_columns(pl.col("retention", "on_time_rate").round(4))
+    cohorts = scoring.cohorts
     step()
     customers = (
         behaviour.join(rfm, on="customer_id", how="left")
@@ -197,27 +189,30 @@ def _score(prepared: Prepared, population: Population, settings: SegmentSettings
         pl.col("on_time_rate", "mean_days_late", "lateness_trend_days", "partial_payment_ratio").round(4),
     )).sort("customer_id")
     step()
-    report = _report(ledger, customers, invoice_risk, population.risk_report, population.lifetime_report,
-                     settings, warnings)
+    report = _report(prepared, scoring.facts, customers, invoice_risk, population.risk_report,
+                     population.lifetime_report, settings, warnings)
     if about is not None:
         report.update(about)
     return SegmentResult(customers=customers, invoice_risk=invoice_risk, cohorts=cohorts, model_report=report,
-                         as_of=ledger.as_of, warnings=tuple(warnings), population=population)
+                         as_of=prepared.as_of, warnings=tuple(warnings), population=population)
 
 
-def _report(ledger: Ledger, customers: pl.DataFrame, invoice_risk: pl.DataFrame, risk: dict[str, Any],
-            lifetime: dict[str, Any], settings: SegmentSettings, warnings: list[str]) -> dict[str, Any]:
-    inv = ledger.invoices
+def _report(prepared: Prepared, facts: LedgerFacts, customers: pl.DataFrame, invoice_risk: pl.DataFrame,
+            risk: dict[str, Any], lifetime: dict[str, Any], settings: SegmentSettings,
+            warnings: list[str]) -> dict[str, Any]:
+    def day(d: dt.date | None) -> str | None:
+        return str(d) if d is not None else None
+
     return {
-        "as_of": ledger.as_of.isoformat(),
+        "as_of": prepared.as_of.isoformat(),
         "data": {
             "customers": customers.height,
-            "invoices": inv.height,
-            "open_invoices": int(inv.get_column("open").sum()) if inv.height else 0,
-            "payments": ledger.payments.height,
-            "first_issue_date": str(inv.get_column("issue_date").min()) if inv.height else None,
-            "last_issue_date": str(inv.get_column("issue_date").max()) if inv.height else None,
-            "export_date": ledger.export_date.isoformat(),
+            "invoices": facts.invoices,
+            "open_invoices": facts.open_invoices,
+            "payments": facts.payments,
+            "first_issue_date": day(facts.first_issue_date),
+            "last_issue_date": day(facts.last_issue_date),
+            "export_date": prepared.export_date.isoformat(),
         },
         "risk": risk,
         "lifetime": lifetime,

@@ -71,20 +71,32 @@ def score(frame: pl.DataFrame, model: RiskModel, *, reasons: int) -> pl.DataFram
     order = np.argsort(-strength, axis=1, kind="stable")[:, :reasons]
     chosen = np.where(np.isfinite(np.take_along_axis(strength, order, axis=1)), order, -1)
 
-    # Each feature's words once per row, in a list; each row then gathers its chosen indices.
-    work = frame.with_columns(*(pl.Series(f"_z{j}", z[:, j]) for j in range(len(model.features))),
-                              pl.Series("_chosen", chosen, dtype=pl.List(pl.Int64)))
-    texts = [pl.when(pl.col(f"_z{j}") >= 0).then(f.high)
-             .otherwise(f.low if f.low is not None else pl.lit(None, dtype=pl.String))
-             for j, f in enumerate(model.features)]
-    listed = pl.concat_list(texts).list.gather(
-        pl.col("_chosen").list.eval(pl.element().filter(pl.element() >= 0))
-    )
-    out = work.with_columns(
-        pl.Series("late_probability", p, dtype=pl.Float64),
-        listed.alias("_listed"),
-    ).with_columns(
-        pl.when(pl.col("_listed").list.len() > 0).then(pl.col("_listed")).otherwise(pl.lit([NO_SIGNAL]))
-        .alias("reasons"),
-    )
-    return out.drop(*(f"_z{j}" for j in range(len(model.features))), "_chosen", "_listed")
+    return frame.with_columns(pl.Series("late_probability", p, dtype=pl.Float64),
+                              _chosen_texts(frame, model, z, chosen).alias("reasons"))
+
+
+def _chosen_texts(frame: pl.DataFrame, model: RiskModel, z: np.ndarray, chosen: np.ndarray) -> pl.Series:
+    """Each row's chosen reasons in words (``chosen``: feature indices by strength, -1 = none).
+
+    Only the chosen (row, feature) pairs are worded, reading only the columns a feature's words
+    need: a few texts per row instead of every feature's text for every row (at 500k open
+    invoices that is 7x fewer strings formatted).
+    """
+    n, slots = chosen.shape
+    columns = []
+    for k in range(slots):
+        column = pl.Series(f"_r{k}", [None], dtype=pl.String).extend_constant(None, n - 1)
+        for j, f in enumerate(model.features):
+            rows = np.flatnonzero(chosen[:, k] == j)
+            if rows.size == 0:
+                continue
+            high = pl.when(pl.col("_zj") >= 0).then(f.high)
+            text = high.otherwise(f.low) if f.low is not None else high
+            needs = sorted(set(text.meta.root_names()) - {"_zj"})
+            zj = pl.Series("_zj", z[rows, j])
+            part = frame.select(needs)[rows].with_columns(zj) if needs else zj.to_frame()
+            column = column.scatter(rows, part.select(text.cast(pl.String)).to_series())
+        columns.append(column)
+    listed = pl.select(pl.concat_list(columns).list.drop_nulls().alias("reasons")).to_series()
+    return pl.select(pl.when(listed.list.len() > 0).then(listed).otherwise(pl.lit([NO_SIGNAL]))
+                     .alias("reasons")).to_series()

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from billcx.hashing import stable_hash_series
 from billcx.segment.features import Feature, History, features, model_matrix, point_in_time_features
 from billcx.segment.ledger import Ledger
 from billcx.segment.population import RiskParams
@@ -199,6 +200,66 @@ def _train(rows: pl.DataFrame, x: np.ndarray, y: np.ndarray, train: np.ndarray, 
     )
 
 
+@dataclass(frozen=True)
+class TrainingRows:
+    """Labelled invoices of some customers with their point-in-time features.
+
+    Attributes:
+        labelled: labelled invoices of those customers (before any sampling).
+        late: how many of them were late.
+        rows: the (pre-sampled) training candidates: ``query_id, t, late, known_on`` and the
+            features of :func:`~billcx.segment.features.point_in_time_features`.
+    """
+
+    labelled: int
+    late: int
+    rows: pl.DataFrame
+
+    @staticmethod
+    def combine(parts: list[TrainingRows]) -> TrainingRows:
+        """The training rows of the union of disjoint customer sets (chunks)."""
+        frames = [p.rows for p in parts if p.rows.height] or [parts[0].rows]
+        return TrainingRows(sum(p.labelled for p in parts), sum(p.late for p in parts),
+                            pl.concat(frames, how="vertical"))
+
+
+def sample_rate(positive_invoices: int, settings: RiskSettings) -> float:
+    """Share of customers whose invoices are training candidates (1.0: everyone's).
+
+    Above ``max_training_rows`` invoices only a seeded share of customers is kept, about twice
+    what the month-stratified sample (:func:`sample_by_month`) then draws from, so features are
+    computed for a few hundred thousand rows at most, whatever the ledger's size.
+    """
+    if positive_invoices <= settings.max_training_rows:
+        return 1.0
+    return min(1.0, 2.0 * settings.max_training_rows / positive_invoices)
+
+
+def training_rows(ledger: Ledger, history: History, *, grace_days: int, rate: float = 1.0,
+                  seed: int = 0) -> TrainingRows:
+    """The labelled invoices of ``ledger`` with their features (see :class:`TrainingRows`).
+
+    Args:
+        ledger: the point-in-time ledger (all customers or one chunk of them).
+        history: its history stream.
+        grace_days: days of grace after the due date.
+        rate: keep the invoices of this share of customers only (:func:`sample_rate`); the
+            customers are chosen by a stable hash of their id and ``seed``, so the choice does
+            not depend on how the customers are split into chunks or shards.
+        seed: the sampling seed.
+    """
+    labelled = labelled_invoices(ledger, grace_days)
+    n_labelled = labelled.height
+    n_late = int(labelled.get_column("late").sum()) if n_labelled else 0
+    if rate < 1.0 and n_labelled:
+        ids = labelled.get_column("customer_id").unique()
+        keep = ids.filter(stable_hash_series(ids, salt=f"risk-sample:{seed}") < int(rate * 2**64))
+        labelled = labelled.filter(pl.col("customer_id").is_in(keep.implode()))
+    rows = point_in_time_features(labelled.drop("late", "known_on"), history)
+    rows = rows.join(labelled.select("query_id", "late", "known_on"), on="query_id")
+    return TrainingRows(n_labelled, n_late, rows)
+
+
 def fit_risk_model(ledger: Ledger, history: History, settings: RiskSettings, *, grace_days: int) -> RiskFit:
     """Fit, calibrate and evaluate the late-payment model as of ``ledger.as_of``.
 
@@ -211,19 +272,33 @@ def fit_risk_model(ledger: Ledger, history: History, settings: RiskSettings, *, 
     Returns:
         A :class:`RiskFit`; with too little history its model's method is ``rules``.
     """
+    rows = training_rows(ledger, history, grace_days=grace_days)
+    return fit_risk_rows(rows, settings, grace_days=grace_days)
+
+
+def fit_risk_rows(training: TrainingRows, settings: RiskSettings, *, grace_days: int) -> RiskFit:
+    """Fit, calibrate and evaluate the late-payment model on training rows of every customer.
+
+    Args:
+        training: :func:`training_rows` of every customer (chunks combined with
+            :meth:`TrainingRows.combine`).
+        settings: model settings (sizes, fractions, seed).
+        grace_days: days of grace after the due date (reported).
+
+    Returns:
+        A :class:`RiskFit`; with too little history its model's method is ``rules``.
+    """
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
     feats = features(settings.history_invoices)
-    labelled = labelled_invoices(ledger, grace_days)
-    n_late = int(labelled.get_column("late").sum()) if labelled.height else 0
-    n_ok = labelled.height - n_late
-    base_rate = n_late / labelled.height if labelled.height else settings.default_late_rate
-    report: dict[str, Any] = {"labelled_invoices": labelled.height, "late_invoices": n_late,
-                              "late_rate": base_rate if labelled.height else None,
+    n_labelled, n_late = training.labelled, training.late
+    n_ok = n_labelled - n_late
+    base_rate = n_late / n_labelled if n_labelled else settings.default_late_rate
+    report: dict[str, Any] = {"labelled_invoices": n_labelled, "late_invoices": n_late,
+                              "late_rate": base_rate if n_labelled else None,
                               "history_invoices": settings.history_invoices, "grace_days": grace_days}
-    if (labelled.height < settings.min_training_invoices
-            or min(n_late, n_ok) < settings.min_class_invoices):
-        why = (f"too little history for a risk model ({labelled.height} invoices with a known outcome, "
+    if n_labelled < settings.min_training_invoices or min(n_late, n_ok) < settings.min_class_invoices:
+        why = (f"too little history for a risk model ({n_labelled} invoices with a known outcome, "
                f"{n_late} late; need {settings.min_training_invoices} and {settings.min_class_invoices} of "
                f"each outcome): transparent rules score late payment")
         report.update(method="rules", reason=why, rule=(
@@ -232,9 +307,8 @@ def fit_risk_model(ledger: Ledger, history: History, settings: RiskSettings, *, 
             base_rate=base_rate)
         return RiskFit(RiskModel("rules", feats, base_rate, settings.prior_weight), report, (why,))
 
-    sampled = sample_by_month(labelled, max_rows=settings.max_training_rows, seed=settings.seed)
-    rows = point_in_time_features(sampled.drop("late", "known_on"), history)
-    rows = rows.join(sampled.select("query_id", "late", "known_on"), on="query_id").sort("t", "query_id")
+    rows = sample_by_month(training.rows, max_rows=settings.max_training_rows, seed=settings.seed) \
+        .sort("t", "query_id")
     x = model_matrix(rows, feats)
     y = rows.get_column("late").cast(pl.Int8).to_numpy().astype(np.int64)
     t = rows.get_column("t").to_numpy()
