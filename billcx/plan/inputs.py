@@ -251,18 +251,17 @@ def payment_history(data: CleanData, population: pl.DataFrame, *, as_of: dt.date
     pays = data.payments.filter(day <= as_of, day >= since, pl.col("status") == "succeeded").select(
         "customer_id", "paid_at"
     )
+    zones = sorted(population["tz"].drop_nulls().unique().to_list())
     people = population.lazy().select(
         pl.col("cid").alias("customer_id"),
         _code="customer_id",
         treatment=pl.col("treatment").cast(pl.Categorical),
-        tz=pl.col("tz").cast(pl.Categorical),
+        _zone=pl.col("tz").replace_strict({z: i for i, z in enumerate(zones)}, return_dtype=pl.Int64),
     )
-    coded = (
-        pays.join(people, on="customer_id", how="inner")
-        .select(customer_id="_code", treatment="treatment", paid_at="paid_at", tz="tz")
-        .collect()
+    coded = pays.join(people, on="customer_id", how="inner").select(
+        customer_id="_code", treatment="treatment", paid_at="paid_at", _zone="_zone"
     )
-    return local_slots(coded, instant="paid_at", tz="tz", after=since)
+    return local_slots(coded, instant="paid_at", zone="_zone", zones=zones, first=since, last=as_of)
 
 
 def sent_local(

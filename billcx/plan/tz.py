@@ -65,32 +65,89 @@ def local_datetime(frame: pl.DataFrame, *, instant: str, tz: str, out: str) -> p
     return frame.with_columns(local)
 
 
-def local_slots(frame: pl.DataFrame, *, instant: str, tz: str, after: dt.date) -> pl.DataFrame:
+_BUCKET_MINUTES = 15  # zone offsets are whole quarter hours, and so are their changes (checked)
+_US_PER_MINUTE = 60_000_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _zone_offsets(zones: list[str], start: dt.datetime, buckets: int) -> tuple[pl.Series, list[bool]]:
+    """UTC offset (minutes) of each zone in each 15-minute bucket from ``start``, zone after zone.
+
+    A zone whose offset changes inside a bucket (a transition off the quarter hour) is marked
+    inexact: its rows are converted by polars instead.
+    """
+    bounds = pl.DataFrame(
+        {
+            "_b": pl.datetime_range(
+                start,
+                start + dt.timedelta(minutes=_BUCKET_MINUTES * (buckets - 1)),
+                interval=f"{_BUCKET_MINUTES}m",
+                time_unit="us",
+                time_zone="UTC",
+                eager=True,
+            )
+        }
+    ).with_columns(_e=pl.col("_b") + pl.duration(minutes=_BUCKET_MINUTES) - pl.duration(microseconds=1))
+    offsets: list[pl.Series] = []
+    exact: list[bool] = []
+    for zone in zones:
+
+        def offset(col: str, zone: str = zone) -> pl.Expr:
+            utc = pl.col(col).dt.replace_time_zone(None)
+            return (pl.col(col).dt.convert_time_zone(zone).dt.replace_time_zone(None) - utc).dt.total_minutes()
+
+        both = bounds.select(first=offset("_b"), last=offset("_e"))
+        exact.append(both["first"].equals(both["last"]))
+        offsets.append(both["first"].cast(pl.Int64))
+    return pl.concat(offsets) if offsets else pl.Series(dtype=pl.Int64), exact
+
+
+def local_slots(
+    frame: pl.LazyFrame, *, instant: str, zone: str, zones: list[str], first: dt.date, last: dt.date
+) -> pl.DataFrame:
     """Local weekday x hour slot of each instant, for counting: row order is **not** kept.
 
+    Zones are looked up, not converted: the UTC offset of every zone in every quarter hour from
+    ``first`` to ``last`` is one table, and a row's local time is its instant plus the offset at
+    its zone and quarter hour (one gather, no partitioning by zone).  Zones whose offset changes
+    off the quarter hour are converted by polars, zone by zone.
+
     Args:
-        frame: rows with a UTC instant ``frame[instant]`` and a valid zone ``frame[tz]``.
+        frame: rows with a UTC instant ``frame[instant]`` whose UTC date is within ``[first, last]``
+            and the position of its zone in ``zones`` in ``frame[zone]``.
         instant: UTC instant column.
-        tz: IANA zone column.
-        after: rows whose local date is on or before this date are dropped.
+        zone: zone position column (integer).
+        zones: valid IANA zones.
+        first: rows whose local date is on or before this date are dropped; the first UTC date.
+        last: the last UTC date of an instant.
 
     Returns:
-        ``frame`` without ``instant`` and ``tz``, plus ``slot`` (Int64, ``weekday * 24 + hour`` with
-        Monday 0), grouped by zone -- cheaper than :func:`local_datetime` when only counts matter.
+        ``frame`` without ``instant`` and ``zone``, plus ``slot`` (Int64, ``weekday * 24 + hour``
+        with Monday 0).
     """
-    rest = [c for c in frame.columns if c not in (instant, tz)]
-    if frame.is_empty():
-        return frame.select(*rest, slot=pl.lit(None, dtype=pl.Int64))
-    pieces = []
-    for key, part in sorted(
-        frame.partition_by(tz, as_dict=True, maintain_order=True, include_key=False).items(),
-        key=lambda kv: str(kv[0][0]),
-    ):
-        local = pl.col(instant).dt.convert_time_zone(str(key[0])).dt.replace_time_zone(None)
+    rest = [c for c in frame.collect_schema().names() if c not in (instant, zone)]
+    start = dt.datetime.combine(first, dt.time(), tzinfo=dt.timezone.utc)
+    buckets = ((last - first).days + 1) * 24 * 60 // _BUCKET_MINUTES
+    offsets, exact = _zone_offsets(zones, start, buckets)
+    # Minutes since the epoch, local: weekday and hour are integer arithmetic from there.
+    micros = pl.col(instant).dt.epoch("us")
+    bucket = (micros - (start - _EPOCH) // dt.timedelta(microseconds=1)) // (_BUCKET_MINUTES * _US_PER_MINUTE)
+    local = micros // _US_PER_MINUTE + pl.lit(offsets).gather(pl.col(zone).cast(pl.Int64) * buckets + bucket)
+    # 1970-01-01 was a Thursday (3, counting Monday as 0).
+    slot = ((local // 1440 + 3) % 7) * 24 + (local % 1440) // 60
+    after = (first - _EPOCH.date()).days
+    exact_codes = [i for i, ok in enumerate(exact) if ok]
+    pieces = [
+        frame.filter(pl.col(zone).is_in(exact_codes))
+        .filter(local // 1440 > after)
+        .select(*rest, slot=slot.cast(pl.Int64))
+    ]
+    for code in (i for i, ok in enumerate(exact) if not ok):
+        converted = pl.col(instant).dt.convert_time_zone(zones[code]).dt.replace_time_zone(None)
         pieces.append(
-            part.lazy()
-            .with_columns(_local=local)
-            .filter(pl.col("_local").dt.date() > after)
+            frame.filter(pl.col(zone) == code)
+            .with_columns(_local=converted)
+            .filter(pl.col("_local").dt.date() > first)
             .select(
                 *rest,
                 slot=(pl.col("_local").dt.weekday().cast(pl.Int64) - 1) * 24
