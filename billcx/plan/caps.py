@@ -59,9 +59,12 @@ def apply_caps(
             msgs.select(UNIT, "date", pl.col("prio").cast(pl.Int64), pl.col("msg_id").cast(pl.Int64)),
         ]
     ).sort(UNIT, "date", "prio", "msg_id", nulls_last=False)
+    # Sorted by unit, a unit's rows are contiguous: "k rows back, same unit" is a plain shift.
+    same1 = pl.col(UNIT).shift(1) == pl.col(UNIT)
+    same_k = pl.col(UNIT).shift(k) == pl.col(UNIT)
     clash = (
-        (pl.col("date") == pl.col("date").shift(1).over(UNIT))
-        | (pl.col("date").shift(k).over(UNIT) > pl.col("date") - pl.duration(days=w))
+        (same1 & (pl.col("date") == pl.col("date").shift(1)))
+        | (same_k & (pl.col("date").shift(k) > pl.col("date") - pl.duration(days=w)))
     ).fill_null(False)
     busy = both.filter(clash).select(UNIT).unique()
     easy = msgs.join(busy, on=UNIT, how="anti").select(

@@ -15,6 +15,7 @@ import polars as pl
 from billcx.money import major_expr
 from billcx.plan.balances import open_balances
 from billcx.plan.customers import CustomerIndex, customer_facts, timezone_warnings
+from billcx.plan.frames import attach
 from billcx.plan.holds import hold_ends
 from billcx.plan.ladders import select_ladder
 from billcx.plan.policy import Policy
@@ -209,7 +210,7 @@ def with_holds(
     """Add ``hold_end`` and ``hold_reason`` to collection instances (courtesy messages are never held)."""
     coded = index.encode(HOLDS.conform(holds), how="left") if holds is not None else None
     ends = hold_ends(balances.select("invoice_id", "customer_id", "hold_until"), coded, as_of=as_of)
-    out = inst.join(ends, on="invoice_id", how="left")
+    out = attach(inst, ends, on="invoice_id")
     courtesy = pl.col("family") == "courtesy"
     return out.with_columns(
         hold_end=pl.when(courtesy).then(None).otherwise(pl.col("hold_end")),
