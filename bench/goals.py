@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 MIB_PER_GIB = 1024
-# The segment sub-steps that compute customer features (before model fitting); their names are the
-# ones billcx.segment reports through on_progress.
-FEATURE_MARK = "RFM"
+# The segment sub-steps that compute customer features (before model fitting), as billcx.segment
+# names them through on_progress; with several chunks each name gets a " (chunk i/n)" suffix.
+FEATURE_MARKS = ("reading the ledger", "payment behaviour", "RFM")
 
 
 def _work(report: dict[str, Any], step: str) -> float | None:
@@ -30,12 +30,20 @@ def _cpu(report: dict[str, Any], step: str) -> float | None:
 
 
 def segment_features_s(report: dict[str, Any], *, field: str = "at_s") -> float | None:
-    """Seconds (wall ``at_s`` or ``cpu_s``) the segment stage took to compute customer features
-    (ledger, behaviour, RFM)."""
+    """Seconds (wall ``at_s`` or ``cpu_s``) the segment stage spent computing customer features
+    (ledger, behaviour, RFM), summed over its chunks of customers."""
     seg = report["steps"].get("segment", {})
     if seg.get("status") != "ok":
         return None
-    return next((m.get(field) for m in seg.get("marks", []) if m["name"] == FEATURE_MARK), None)
+    total, previous, seen = 0.0, 0.0, False
+    for mark in seg.get("marks", []):
+        at = mark.get(field)
+        if at is None:
+            return None
+        if mark["name"].split(" (chunk ")[0] in FEATURE_MARKS:
+            total, seen = total + at - previous, True
+        previous = at
+    return round(total, 4) if seen else None
 
 
 def render_rate(report: dict[str, Any]) -> dict[str, float | None]:
