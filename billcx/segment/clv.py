@@ -61,6 +61,15 @@ def summary_data(transactions: pl.DataFrame | pl.LazyFrame, customer: str, datet
     Raises:
         ValueError: unknown ``freq`` or a non-positive ``freq_multiplier``.
     """
+    return summary_lazy(transactions, customer, datetime, monetary, observation_end=observation_end,
+                        freq=freq, freq_multiplier=freq_multiplier).collect()
+
+
+def summary_lazy(transactions: pl.DataFrame | pl.LazyFrame, customer: str, datetime: str,
+                 monetary: str | None = None, *, observation_end: dt.date | dt.datetime, freq: str = "D",
+                 freq_multiplier: float = 1.0, mean_as: str | None = None) -> pl.LazyFrame:
+    """:func:`summary_data` as a lazy query; ``mean_as`` also names the mean transaction amount
+    (over the rows, before same-period purchases are merged) in the same group-by."""
     if freq_multiplier <= 0:
         raise ValueError(f"freq_multiplier must be positive, found {freq_multiplier}")
     end = observation_end.date() if isinstance(observation_end, dt.datetime) else observation_end
@@ -83,6 +92,7 @@ def summary_data(transactions: pl.DataFrame | pl.LazyFrame, customer: str, datet
             pl.col("_p").min().alias("_first"), pl.col("_p").max().alias("_last"),
             pl.col("_p").n_unique().alias("_n"), pl.col("_m").sum().alias("_sum"),
             pl.col("_m").filter(first).sum().alias("_m_first"),
+            *([pl.col("_m").mean().alias(mean_as)] if mean_as else []),
         )
         .with_columns((pl.col("_n") - 1).cast(pl.Int64).alias("frequency"))
         .with_columns(
@@ -91,10 +101,11 @@ def summary_data(transactions: pl.DataFrame | pl.LazyFrame, customer: str, datet
             pl.when(pl.col("frequency") > 0).then((pl.col("_sum") - pl.col("_m_first")) / pl.col("frequency"))
             .otherwise(0.0).alias("monetary_value"),
         )
-        .select(customer, "frequency", "recency", "T", *(["monetary_value"] if monetary else []))
+        .select(customer, "frequency", "recency", "T", *(["monetary_value"] if monetary else []),
+                *([mean_as] if mean_as else []))
         .sort(customer)
     )
-    return out.collect()
+    return out
 
 
 def customer_lifetime_value(expected: Callable[[float], np.ndarray], spend: np.ndarray, *, months: int,

@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from billcx.segment.bgnbd import BgNbdParams, expected_purchases, fit_bgnbd, probability_alive
-from billcx.segment.clv import PERIODS_PER_MONTH, customer_lifetime_value, summary_data
+from billcx.segment.clv import PERIODS_PER_MONTH, customer_lifetime_value, summary_lazy
 from billcx.segment.fitting import FitError
 from billcx.segment.gamma_gamma import GammaGammaParams, expected_spend, fit_gamma_gamma
 from billcx.segment.ledger import Ledger
@@ -82,11 +82,9 @@ def purchase_summary(ledger: Ledger, currencies: pl.DataFrame) -> pl.DataFrame:
         .join(currencies.lazy().rename({"currency": "_main"}), on="customer_id")
         .filter(pl.col("currency") == pl.col("_main"))
     )
-    summary = summary_data(purchases, "customer_id", "issue_date", "amount", observation_end=ledger.as_of,
-                           freq="D", freq_multiplier=WEEK)
-    mean_amount = purchases.group_by("customer_id").agg(pl.col("amount").mean().alias("_mean")).collect()
-    return summary.join(mean_amount, on="customer_id", how="left").join(
-        currencies, on="customer_id", how="left").sort("customer_id")
+    summary = summary_lazy(purchases, "customer_id", "issue_date", "amount", observation_end=ledger.as_of,
+                           freq="D", freq_multiplier=WEEK, mean_as="_mean")
+    return summary.join(currencies.lazy(), on="customer_id", how="left").sort("customer_id").collect()
 
 
 def _arrays(summary: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -103,8 +103,12 @@ def labelled_invoices(ledger: Ledger, grace_days: int) -> pl.DataFrame:
     """Invoices whose outcome is settled on the as-of date, with ``late`` and ``known_on``.
 
     ``known_on`` is the first day the outcome was known: the settlement day for an on-time
-    invoice, the day after due date + grace for a late one.
+    invoice, the day after due date + grace for a late one.  Sorted by issue date and invoice id.
     """
+    return _labelled(ledger, grace_days).sort("t", "query_id").collect()
+
+
+def _labelled(ledger: Ledger, grace_days: int) -> pl.LazyFrame:
     grace = pl.duration(days=grace_days)
     deadline = pl.col("due_date") + grace
     return (
@@ -117,8 +121,6 @@ def labelled_invoices(ledger: Ledger, grace_days: int) -> pl.DataFrame:
             pl.when(pl.col("settled_on").is_not_null() & (pl.col("settled_on") <= deadline))
             .then(pl.col("settled_on")).otherwise(deadline + pl.duration(days=1)).alias("known_on"),
         )
-        .sort("t", "query_id")
-        .collect()
     )
 
 
@@ -248,13 +250,15 @@ def training_rows(ledger: Ledger, history: History, *, grace_days: int, rate: fl
             not depend on how the customers are split into chunks or shards.
         seed: the sampling seed.
     """
-    labelled = labelled_invoices(ledger, grace_days)
-    n_labelled = labelled.height
-    n_late = int(labelled.get_column("late").sum()) if n_labelled else 0
+    lazy = _labelled(ledger, grace_days)
+    counts = lazy.select(pl.len().alias("n"), pl.col("late").sum().alias("late")).collect()
+    n_labelled, n_late = int(counts["n"][0]), int(counts["late"][0] or 0)
     if rate < 1.0 and n_labelled:
-        ids = labelled.get_column("customer_id").unique()
+        # Customers first (a few hundred thousand ids), then only their invoices are materialised.
+        ids = lazy.select(pl.col("customer_id").unique()).collect().get_column("customer_id")
         keep = ids.filter(stable_hash_series(ids, salt=f"risk-sample:{seed}") < int(rate * 2**64))
-        labelled = labelled.filter(pl.col("customer_id").is_in(keep.implode()))
+        lazy = lazy.filter(pl.col("customer_id").is_in(keep.implode()))
+    labelled = lazy.collect()
     rows = point_in_time_features(labelled.drop("late", "known_on"), history)
     rows = rows.join(labelled.select("query_id", "late", "known_on"), on="query_id")
     return TrainingRows(n_labelled, n_late, rows)
