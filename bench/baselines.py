@@ -11,6 +11,8 @@ All three read the same clean folder the segment stage reads (``invoices.parquet
   monetary_value``) written the way lifetimes' ``summary_data_from_transaction_data`` and most
   notebooks do it in pandas: daily periods, same-day purchases merged, the first purchase left out
   of ``monetary_value``.
+* :func:`lifetimes_summary` -- (d) the same summary through the ``lifetimes`` library itself
+  (``lifetimes.utils.summary_data_from_transaction_data``, 0.11.3, what BG/NBD users call today).
 * :func:`billcx_summary` -- the same summary through ``billcx.segment.summary_data``, over the
   same rows, so the two can be timed and checked against each other (:func:`same_summary`).
 
@@ -126,6 +128,29 @@ def pandas_summary(clean: Path, observation_end: dt.date) -> pd.DataFrame:
     repeat = daily["amount"].astype("float64").where(~first)
     out["monetary_value"] = repeat.groupby(daily["customer_id"]).mean().reindex(out.index).fillna(0.0)
     return out.reset_index()
+
+
+def lifetimes_summary(clean: Path, observation_end: dt.date) -> pd.DataFrame:
+    """(d) The repeat-purchase summary through the ``lifetimes`` library, over the same rows.
+
+    Args:
+        clean: a clean folder.
+        observation_end: the last day observed (the as-of date).
+
+    Returns:
+        One row per customer: ``customer_id, frequency, recency, T, monetary_value``, sorted by id.
+    """
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    df = pd.read_parquet(table_path(clean, INVOICES), columns=list(SUMMARY_COLUMNS))
+    df = df[(df["amount"] > 0) & (df["status"] != "void")]
+    df["issue_date"] = pd.to_datetime(df["issue_date"])
+    out = summary_data_from_transaction_data(
+        df, "customer_id", "issue_date", monetary_value_col="amount",
+        observation_period_end=pd.Timestamp(observation_end), freq="D",
+    )
+    out["frequency"] = out["frequency"].astype("int64")
+    return out.reset_index().sort_values("customer_id", ignore_index=True)
 
 
 def billcx_summary(clean: Path, observation_end: dt.date) -> pl.DataFrame:

@@ -72,6 +72,9 @@ def ratios(report: dict[str, Any]) -> dict[str, Any]:
         "segment_over_groupby_floor": _div(_work(report, "segment"), floor),
         "groupby_floor_over_read_floor": _div(floor, _work(report, "floor_columns")),
         "pandas_over_billcx_summary": _div(pandas, _work(report, "billcx_summary")),
+        "lifetimes_over_billcx_summary": _div(
+            _work(report, "lifetimes_summary"), _work(report, "billcx_summary")
+        ),
         "pandas_over_segment_features": _div(pandas, features),
         # The same on CPU time: steadier than wall time on a loaded machine, blind to parallelism.
         "segment_features_cpu_over_groupby_floor_cpu": _div(
@@ -80,6 +83,13 @@ def ratios(report: dict[str, Any]) -> dict[str, Any]:
         "pandas_cpu_over_billcx_summary_cpu": _div(
             _cpu(report, "pandas_summary"), _cpu(report, "billcx_summary")
         ),
+        "lifetimes_cpu_over_billcx_summary_cpu": _div(
+            _cpu(report, "lifetimes_summary"), _cpu(report, "billcx_summary")
+        ),
+        "lifetimes_summary_agrees_with_pandas": report["steps"]
+        .get("lifetimes_summary", {})
+        .get("details", {})
+        .get("agrees_with_pandas"),
         "billcx_summary_agrees_with_pandas": report["steps"]
         .get("billcx_summary", {})
         .get("details", {})
@@ -129,6 +139,7 @@ def evaluate_goals(report: dict[str, Any]) -> list[dict[str, Any]]:
     duo_peak = max(steps[s]["process"]["tree_peak_rss_mb"] for s in duo) if have_duo else None
     features = r["segment_features_over_groupby_floor"]
     speedup = r["pandas_over_billcx_summary"]
+    lifetimes = r["lifetimes_over_billcx_summary"]
     rate = r["render_messages_per_s_per_core"]
     return [
         _goal(
@@ -163,6 +174,14 @@ def evaluate_goals(report: dict[str, Any]) -> list[dict[str, Any]]:
             ">= 10x",
             speedup,
             speedup is not None and speedup >= 10,
+            unit="x",
+        ),
+        _goal(
+            "lifetimes_speedup",
+            "lifetimes library summary (what BG/NBD users run) / billcx summary_data",
+            ">= 10x",
+            lifetimes,
+            lifetimes is not None and lifetimes >= 10,
             unit="x",
         ),
         _goal(

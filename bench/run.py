@@ -35,7 +35,7 @@ from bench.measure import ProcessCost, run_measured
 from bench.report import print_report
 
 STAGES = ("ingest", "segment", "plan", "render")
-BASELINES = ("floor_columns", "floor_groupby", "pandas_summary", "billcx_summary")
+BASELINES = ("floor_columns", "floor_groupby", "pandas_summary", "lifetimes_summary", "billcx_summary")
 NEEDS = {"plan": "segment", "render": "plan"}
 RESULTS_DIR = REPO_DIR / "bench" / "results"
 SCHEMA_VERSION = 1

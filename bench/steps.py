@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 if __package__ in (None, ""):  # run as ``python bench/steps.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -246,6 +248,21 @@ def step_pandas_summary(paths: StepPaths, clock: Clock) -> dict[str, Any]:
     return {"customers": len(frame)}
 
 
+def step_lifetimes_summary(paths: StepPaths, clock: Clock) -> dict[str, Any]:
+    """Baseline (d): the same summary through the lifetimes library, checked against the pandas one."""
+    _need("lifetimes", "__version__")
+    import pandas as pd
+
+    from bench.baselines import lifetimes_summary, same_summary
+
+    clock.start()
+    frame = lifetimes_summary(paths.clean, paths.as_of)
+    clock.stop()
+    theirs = paths.work / "pandas_summary.parquet"
+    agrees = same_summary(pd.read_parquet(theirs), pl.from_pandas(frame)) if theirs.exists() else None
+    return {"customers": len(frame), "agrees_with_pandas": agrees}
+
+
 def step_billcx_summary(paths: StepPaths, clock: Clock) -> dict[str, Any]:
     """The same summary through ``billcx.segment.summary_data``, checked against the pandas one."""
     _need("billcx.segment", "summary_data")
@@ -266,6 +283,7 @@ STEPS: dict[str, Callable[[StepPaths, Clock], dict[str, Any]]] = {
     "floor_columns": step_floor_columns,
     "floor_groupby": step_floor_groupby,
     "pandas_summary": step_pandas_summary,
+    "lifetimes_summary": step_lifetimes_summary,
     "billcx_summary": step_billcx_summary,
     "segment": step_segment,
     "plan": step_plan,

@@ -25,6 +25,7 @@ GOAL_IDS = [
     "pipeline_memory",
     "segment_features_vs_floor",
     "pandas_speedup",
+    "lifetimes_speedup",
     "render_rate",
     "streaming_100m",
 ]
@@ -97,19 +98,23 @@ def test_runner_end_to_end_writes_the_report(tiny: Dataset, tmp_path: Path) -> N
     report = json.loads(out.read_text(encoding="utf-8"))
     assert {"command", "machine", "dataset", "as_of", "steps", "pipeline", "ratios", "goals"} <= set(report)
     steps = report["steps"]
-    assert list(steps) == ["floor_columns", "floor_groupby", "pandas_summary", "billcx_summary", "segment"]
-    for name in ("floor_columns", "floor_groupby", "pandas_summary", "billcx_summary", "segment"):
+    names = ["floor_columns", "floor_groupby", "pandas_summary", "lifetimes_summary", "billcx_summary",
+             "segment"]
+    assert list(steps) == names
+    for name in names:
         step = steps[name]
         assert step["status"] == "ok", step.get("reason")
         assert set(step["process"]) == PROCESS_FIELDS
         assert step["process"]["wall_s"] >= step["work"]["wall_s"] > 0
         assert step["process"]["peak_rss_mb"] > 10
     assert steps["billcx_summary"]["details"]["agrees_with_pandas"] is True
+    assert steps["lifetimes_summary"]["details"]["agrees_with_pandas"] is True
     assert [m["name"] for m in steps["segment"]["marks"]][-1] == "write"
     assert report["pipeline"]["stages"] == ["segment"]
     assert report["clean_source"].startswith("parquet exports")
     assert report["ratios"]["segment_features_over_groupby_floor"] > 0
     assert report["ratios"]["pandas_over_billcx_summary"] > 0
+    assert report["ratios"]["lifetimes_over_billcx_summary"] > 0
     assert [g["id"] for g in report["goals"]] == GOAL_IDS
     assert {g["status"] for g in report["goals"]} <= STATUSES
     assert "pandas_speedup" in proc.stdout and "segment_features_vs_floor" in proc.stdout
