@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 
 from billcx.plan.customers import CustomerIndex
+from billcx.plan.frames import attach
 from billcx.plan.keys import message_keys
 from billcx.plan.offers import fee_reason
 from billcx.plan.policy import Policy
@@ -73,11 +74,11 @@ def finish(
         gap=policy.send.dst_gap,
         fold=policy.send.dst_fold,
     )
-    msgs = msgs.join(
-        loc.select("msg_id", "send_at_utc", "send_at_local", "dst_reason"), on="msg_id", how="left"
-    )
+    msgs = attach(msgs, loc.select("msg_id", "send_at_utc", "send_at_local", "dst_reason"), on="msg_id")
     currencies = msgs["currency"].drop_nulls().unique().to_list()
-    holdout = pl.format("holdout: the customer is in the holdout arm of {}; recorded, not sent", pl.col("ladder"))
+    holdout = pl.format(
+        "holdout: the customer is in the holdout arm of {}; recorded, not sent", pl.col("ladder")
+    )
     reasons = concat_reasons(
         msgs,
         [

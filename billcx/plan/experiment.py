@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from billcx.hashing import stable_hash_series
+from billcx.plan.frames import attach
 
 _SPACE = 2**64
 
@@ -46,6 +47,6 @@ def assign_arms(
         hashed = stable_hash_series(sub["_id"], salt=f"{salt}\x00{ladder}")
         held.append(sub.filter(hashed < holdout_threshold(share)).select(keys))
     holdout = pl.concat(held) if held else pairs.select(keys).clear()
-    return frame.join(
-        holdout.with_columns(arm=pl.lit("holdout")), on=keys, how="left", maintain_order="left"
-    ).with_columns(pl.col("arm").fill_null("treatment"))
+    return attach(frame, holdout.with_columns(arm=pl.lit("holdout")), on=keys).with_columns(
+        pl.col("arm").fill_null("treatment")
+    )

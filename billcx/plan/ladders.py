@@ -261,8 +261,13 @@ def expand_steps(
     step = ladder_steps.select("pos", *step_cols)[dated[_STEP]]
     # The columns in the order a join of (instances, invoices, steps) gives them.
     return pl.concat(
-        [inv.select("invoice_id", "ladder"), step.select("pos"), dated.select("planned_date"),
-         inv.select(inv_cols), step.select(step_cols)],
+        [
+            inv.select("invoice_id", "ladder"),
+            step.select("pos"),
+            dated.select("planned_date"),
+            inv.select(inv_cols),
+            step.select(step_cols),
+        ],
         how="horizontal",
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from billcx.plan.frames import attach
 from billcx.plan.reasons import concat_reasons
 
 GROUP = ["customer_id", "arm", "family", "currency", "date"]
@@ -96,9 +97,7 @@ def merge_messages(inst: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("reasons").unique(maintain_order=True))
     )
     msgs = (
-        msgs.join(money, on="_gid", how="left")
-        .join(offers, on="_gid", how="left")
-        .join(said, on="_gid", how="left")
+        attach(attach(attach(msgs, money, on="_gid"), offers, on="_gid"), said, on="_gid")
         .with_columns(
             pl.col("invoice_ids").fill_null(_EMPTY),
             pl.col("reasons").fill_null(_EMPTY),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from billcx.money import major_expr
+from billcx.plan.frames import attach
 
 
 def _round_half_even_div(num: pl.Expr, den: int) -> pl.Expr:
@@ -30,12 +31,8 @@ def late_fees(frame: pl.DataFrame, money: pl.DataFrame) -> pl.DataFrame:
     Returns:
         ``frame`` with ``fee``, row order kept.
     """
-    j = frame.join(
-        money.select("ladder", "step", "currency", "fee_fixed", "fee_cap"),
-        on=["ladder", "step", "currency"],
-        how="left",
-        maintain_order="left",
-    )
+    fees = money.select("ladder", "step", "currency", "fee_fixed", "fee_cap")
+    j = attach(frame, fees, on=["ladder", "step", "currency"])
     pct = _round_half_even_div(pl.col("balance") * pl.col("fee_percent_bp"), 10_000)
     fee = pl.when(pl.col("fee_percent_bp").is_not_null()).then(pct).otherwise(pl.col("fee_fixed"))
     fee = (
@@ -73,13 +70,12 @@ def build_offers(msgs: pl.DataFrame, money: pl.DataFrame) -> pl.DataFrame:
     Returns:
         ``msgs`` with ``offer`` and ``offer_reason`` (null unless an offer could not be made).
     """
-    base = msgs.join(
+    base = attach(
+        msgs,
         money.select(
             offer_ladder="ladder", offer_step="step", currency="currency", _min=pl.col("min_instalment")
         ),
         on=["offer_ladder", "offer_step", "currency"],
-        how="left",
-        maintain_order="left",
     )
     n_fit = pl.col("amount_due") // pl.col("_min").fill_null(1).clip(lower_bound=1)
     base = base.with_columns(_n=pl.min_horizontal(pl.col("offer_n"), n_fit))
@@ -128,7 +124,7 @@ def build_offers(msgs: pl.DataFrame, money: pl.DataFrame) -> pl.DataFrame:
         ).struct.json_encode(),
     )
     offers = pl.concat([plan_json, ext_json])
-    out = msgs.join(offers, on="msg_id", how="left", maintain_order="left")
+    out = attach(msgs, offers, on="msg_id")
     too_small = (pl.col("offer_type") == "payment_plan") & pl.col("offer").is_null()
     return out.with_columns(
         offer_reason=pl.when(too_small)

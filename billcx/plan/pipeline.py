@@ -24,6 +24,7 @@ from billcx.plan.catchup import resolve_timing
 from billcx.plan.channels import choose_channels, contactability
 from billcx.plan.customers import check_stale
 from billcx.plan.experiment import assign_arms
+from billcx.plan.frames import attach
 from billcx.plan.inputs import (
     invoices_with_ladders,
     payment_history,
@@ -177,13 +178,14 @@ def plan(
     planned = planned.with_columns(concat_reasons(planned, ["reasons", "_moves"])).drop("_moves")
     shares = {name: lad.holdout_share for name, lad in policy.ladders.items()}
     shares |= {t.name: t.holdout_share for t in policy.triggers}
-    planned = planned.join(cust.select("customer_id", "cid"), on="customer_id", how="left")
+    planned = attach(planned, cust.select("customer_id", "cid"), on="customer_id")
     planned = late_fees(assign_arms(planned, shares, salt=policy.experiment.salt, id_col="cid"), money)
     step("timing")
 
     msgs = merge_messages(planned).with_row_index("msg_id").with_columns(pl.col("msg_id").cast(pl.Int64))
     del planned
-    msgs = msgs.join(
+    msgs = attach(
+        msgs,
         cust.select(
             "customer_id",
             "cid",
@@ -196,8 +198,6 @@ def plan(
             "cal_id",
         ),
         on="customer_id",
-        how="left",
-        maintain_order="left",
     )
     step("merge")
 
@@ -223,7 +223,7 @@ def plan(
     )
     accepted, capped = apply_caps(capped_in, sent_days, cals, policy.caps, window_end=window_end)
     msgs = (
-        msgs.join(accepted.rename({"date": "_cap_date"}), on="msg_id", how="left")
+        attach(msgs, accepted.rename({"date": "_cap_date"}), on="msg_id")
         .filter((pl.col("family") == "task") | pl.col("_cap_date").is_not_null())
         .with_columns(date=pl.coalesce("_cap_date", "date"))
     )
@@ -242,7 +242,7 @@ def plan(
         policy,
         id_col="cid",
     )
-    msgs = msgs.join(minutes, on="msg_id", how="left")
+    msgs = attach(msgs, minutes, on="msg_id")
     del history, hist_cust, minutes
     step("send times")
 

@@ -67,7 +67,7 @@ def local_datetime(frame: pl.DataFrame, *, instant: str, tz: str, out: str) -> p
 
 _BUCKET_MINUTES = 15  # zone offsets are whole quarter hours, and so are their changes (checked)
 _US_PER_MINUTE = 60_000_000
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _zone_offsets(zones: list[str], start: dt.datetime, buckets: int) -> tuple[pl.Series, list[bool]]:
@@ -94,7 +94,9 @@ def _zone_offsets(zones: list[str], start: dt.datetime, buckets: int) -> tuple[p
 
         def offset(col: str, zone: str = zone) -> pl.Expr:
             utc = pl.col(col).dt.replace_time_zone(None)
-            return (pl.col(col).dt.convert_time_zone(zone).dt.replace_time_zone(None) - utc).dt.total_minutes()
+            return (
+                pl.col(col).dt.convert_time_zone(zone).dt.replace_time_zone(None) - utc
+            ).dt.total_minutes()
 
         both = bounds.select(first=offset("_b"), last=offset("_e"))
         exact.append(both["first"].equals(both["last"]))
@@ -126,7 +128,7 @@ def local_slots(
         with Monday 0).
     """
     rest = [c for c in frame.collect_schema().names() if c not in (instant, zone)]
-    start = dt.datetime.combine(first, dt.time(), tzinfo=dt.timezone.utc)
+    start = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
     buckets = ((last - first).days + 1) * 24 * 60 // _BUCKET_MINUTES
     offsets, exact = _zone_offsets(zones, start, buckets)
     # Minutes since the epoch, local: weekday and hour are integer arithmetic from there.

@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 
 from billcx.hashing import digest_hex
+from billcx.plan import tz
 from billcx.plan.frames import attach
 from billcx.plan.keys import KEY_LENGTH, message_keys
 from billcx.plan.reasons import concat_reasons
-from billcx.plan import tz
 from billcx.plan.tz import local_slots
 
 
@@ -30,12 +30,16 @@ def test_concat_reasons_equals_concat_list_drop_nulls() -> None:
         .list.drop_nulls()
         .alias("reasons")
     ).to_series()
-    assert got.to_list() == expected.to_list() == [
-        ["x", "y", "s", "x", "y"],
-        ["n=2"],
-        ["z", "n=3", "z"],
-        ["w", "t", "w"],
-    ]
+    assert (
+        got.to_list()
+        == expected.to_list()
+        == [
+            ["x", "y", "s", "x", "y"],
+            ["n=2"],
+            ["z", "n=3", "z"],
+            ["w", "t", "w"],
+        ]
+    )
     assert got.dtype == pl.List(pl.String)
 
 
@@ -96,8 +100,8 @@ def test_local_slots_match_zoneinfo_every_11_minutes_of_a_year(
     # With day-long buckets every zone with DST changes inside one: the zone-by-zone path is tested.
     monkeypatch.setattr(tz, "_BUCKET_MINUTES", bucket_minutes)
     first, last = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
-    start = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
-    end = dt.datetime(2025, 12, 31, 23, 59, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(2025, 12, 31, 23, 59, tzinfo=dt.UTC)
     instants = pl.datetime_range(start, end, interval="11m", time_unit="us", time_zone="UTC", eager=True)
     frame = pl.concat(
         [
