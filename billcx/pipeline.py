@@ -132,7 +132,7 @@ def run_pipeline(config: ProjectConfig, *, as_of: dt.date | None = None, out: Pa
         # Inputs are named relative to billcx.toml in rejects and reports, so a run's files do not
         # depend on where the project folder lives.
         specs = [SourceSpec(path, name=_display_name(path, config.root)) for path in sources]
-        ingested = ingest(specs, mapping=mapping, settings=config.ingest)
+        ingested = ingest(specs, mapping=mapping, settings=config.ingest, workdir=staging.parent)
         write_ingest(ingested, staging / "clean")
         outcome = finish("ingest", ingested.exit_code, started,
                          {"rows_read": ingested.report.rows_read, "rows_clean": ingested.report.rows_clean,

@@ -86,7 +86,9 @@ def command(
     settings = IngestSettings(encoding=encoding, max_reject_rate=max_reject_rate)
     part = parse_shard(shard)
     with progress_callback(ctx) as on_progress:
-        result = ingest(inputs, mapping=mapping, settings=settings, shard=part, on_progress=on_progress)
+        # Staged beside the output (same file system): writing then links the tables, no copy.
+        result = ingest(inputs, mapping=mapping, settings=settings, shard=part, on_progress=on_progress,
+                        workdir=out.absolute().parent)
     write_ingest(result, out, fmt=fmt)
     if report_format is ReportFormat.JSON:
         print_json(result.report.to_dict())
