@@ -43,8 +43,11 @@ def open_balances(invoices: pl.LazyFrame, payments: pl.LazyFrame, *, as_of: dt.d
     settled = (
         (pl.col("status") == "paid") & pl.col("paid_date").is_not_null() & (pl.col("paid_date") <= as_of)
     )
-    # Most invoices of a long export are settled: drop them before any join with the payments.
-    candidates = issued.filter(pl.col("amount") > 0, ~settled)
+    open_note = (pl.col("amount") < 0) & (pl.col("status") == "open")
+    # Most invoices of a long export are settled: drop them before any join with the payments.  One
+    # read gives the unsettled invoices and the open credit notes.
+    kept = issued.filter(((pl.col("amount") > 0) & ~settled) | open_note).collect().lazy()
+    candidates = kept.filter(pl.col("amount") > 0)
     # One pass over the payments of candidate invoices: whether any mention it, and what paid it.
     counts = (
         (pl.col("status") == "succeeded")
@@ -73,7 +76,7 @@ def open_balances(invoices: pl.LazyFrame, payments: pl.LazyFrame, *, as_of: dt.d
         .with_columns(due_before_credit=(pl.col("amount") - pl.col("paid")).clip(lower_bound=0))
         .filter(pl.col("due_before_credit") > 0)
     )
-    credit_notes = issued.filter(pl.col("amount") < 0, pl.col("status") == "open").select(
+    credit_notes = kept.filter(open_note).select(
         "customer_id",
         "currency",
         credit=(-pl.col("amount") - pl.col("amount_paid").fill_null(0).abs()).clip(lower_bound=0),
