@@ -3,7 +3,7 @@
 ``pl.concat_list(...).list.drop_nulls()`` is the obvious way to write that, and at 10M invoices it
 was one of the plan's largest costs (about a second per call on 600k messages in polars 2.1: both
 functions work list by list).  Here the parts are stacked as one long (row, text) table instead and
-gathered back per row: one explode, one group-by and one join, about ten times faster, same values.
+gathered back per row: an explode per list part, one sort and one group-by, ten times faster.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ def concat_reasons(frame: pl.DataFrame, parts: Sequence[Part], *, name: str = "r
         TypeError: a part is neither ``String`` nor ``List(String)``.
     """
     row = pl.int_range(pl.len(), dtype=pl.Int64).alias(_ROW)
-    pieces: list[pl.DataFrame] = []
+    # A null text for every row first, so that every row has a group and the groups come out in row
+    # order (no join back); the stable sort puts each row's texts together in part order.
+    pieces: list[pl.DataFrame] = [frame.select(row, pl.lit(None, dtype=pl.String).alias(_TEXT))]
     for part in parts:
         if isinstance(part, tuple):
             cond, expr = part
@@ -59,13 +61,12 @@ def concat_reasons(frame: pl.DataFrame, parts: Sequence[Part], *, name: str = "r
         elif dtype != pl.String:
             raise TypeError(f"reason part {part!r} is {dtype}, expected String or List(String)")
         pieces.append(piece.filter(pl.col(_TEXT).is_not_null()))
-    if not pieces:
-        return pl.Series(name, [[]] * frame.height, dtype=REASON_LIST)
-    # Groups keep their rows' order: part by part (the concat order), element by element.
-    per_row = pl.concat(pieces).group_by(_ROW, maintain_order=True).agg(pl.col(_TEXT))
     return (
-        frame.select(row)
-        .join(per_row, on=_ROW, how="left", maintain_order="left")
-        .select(pl.col(_TEXT).fill_null(pl.lit([], dtype=REASON_LIST)).alias(name))
-        .to_series()
+        pl.concat(pieces)
+        .sort(_ROW, maintain_order=True)
+        .group_by(_ROW, maintain_order=True)
+        .agg(pl.col(_TEXT).drop_nulls())
+        .get_column(_TEXT)
+        .cast(REASON_LIST)
+        .alias(name)
     )
