@@ -25,6 +25,8 @@ from billcx.schema import SEGMENTS
 from billcx.shard import Shard, filter_shard, shard_ids
 from billcx.store import CleanData
 
+_UNUSED_CUSTOMER_COLUMNS = ["name", "locale", "address_line2", "signup_date", "payment_method"]
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -76,7 +78,9 @@ def prepare(
     )
     index = CustomerIndex.build(relevant)
     segs = index.encode(SEGMENTS.conform(segments) if segments is not None else SEGMENTS.empty())
-    population, warnings = customer_facts(index.encode(data.customers).collect(), segs, policy)
+    # Names, locales and the like decide nothing in a plan: not read (half the customers table).
+    facts = data.customers.drop(_UNUSED_CUSTOMER_COLUMNS, strict=False)
+    population, warnings = customer_facts(index.encode(facts).collect(), segs, policy)
     population = population.join(index.table, on="customer_id", how="left")
     cust = population
     events_lf = data.events
