@@ -121,12 +121,16 @@ def contactability(
     return long.select("customer_id", "channel", usable=why_code.is_null(), why_code=why_code, why=why)
 
 
-def choose_channels(msgs: pl.DataFrame, contact: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def choose_channels(
+    msgs: pl.DataFrame, contact: pl.DataFrame, steps: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pick each message's channel.
 
     Args:
-        msgs: messages with ``msg_id, customer_id, channels (list), preferred_channel, family, reasons``.
+        msgs: messages with ``msg_id, customer_id, ladder, step, preferred_channel, family, reasons``.
         contact: the table from :func:`contactability`.
+        steps: ``ladder, step, channels`` (list, in order of preference) of every ladder step and
+            trigger (:func:`billcx.plan.ladders.step_tables`).
 
     Returns:
         ``(messages with channel and fallback reasons appended, skipped messages with code and reason)``;
@@ -134,10 +138,16 @@ def choose_channels(msgs: pl.DataFrame, contact: pl.DataFrame) -> tuple[pl.DataF
     """
     tasks = msgs.filter(pl.col("family") == "task").with_columns(channel=pl.lit("task"))
     todo = msgs.filter(pl.col("family") != "task")
-    cand = (
-        todo.select("msg_id", "customer_id", "preferred_channel", ch=pl.col("channels"))
+    # The channel lists stay in the step table (a handful of rows), not on every instance and message.
+    step_channels = (
+        steps.select("ladder", "step", ch=pl.col("channels"))
         .with_columns(_pos=pl.int_ranges(pl.col("ch").list.len()))
         .explode("ch", "_pos")
+    )
+    cand = (
+        todo.select("msg_id", "customer_id", "preferred_channel", "ladder", "step")
+        .join(step_channels, on=["ladder", "step"], how="inner")
+        .drop("ladder", "step")
         .filter(pl.col("ch").is_not_null())
         .with_columns(
             _rank=pl.when(pl.col("ch") == pl.col("preferred_channel")).then(-1).otherwise(pl.col("_pos"))

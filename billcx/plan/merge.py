@@ -2,9 +2,9 @@
 
 Step instances are grouped by customer, arm, family (collection, courtesy, hand-over task), currency
 and local send date.  The strongest step (by kind, see ``KIND_STRENGTH``; then the later step of its
-ladder) sets kind, step, ladder, tone, template and channels; the offer comes from the strongest step
-that has one.  The amount due is the sum of the distinct invoices' remaining balances plus their
-late fees (the largest fee per invoice).  Different currencies make different messages; the
+ladder) sets kind, step, ladder, tone and template (and so the channels); the offer comes from the
+strongest step that has one.  The amount due is the sum of the distinct invoices' remaining balances
+plus their late fees (the largest fee per invoice).  Different currencies make different messages; the
 frequency cap (which allows one message a day) then spreads them over days.
 
 Only narrow columns are sorted; wide rows are gathered by index once the winners are known.
@@ -18,7 +18,7 @@ from billcx.plan.frames import attach
 from billcx.plan.reasons import concat_reasons
 
 GROUP = ["customer_id", "arm", "family", "currency", "date"]
-_CARRY = ["ladder", "step", "pos", "kind", "strength", "tone", "template", "channels"]
+_CARRY = ["ladder", "step", "pos", "kind", "strength", "tone", "template"]
 _OFFER = ["offer_type", "offer_n", "offer_interval", "offer_first", "offer_ext_days"]
 _EMPTY = pl.lit([], dtype=pl.List(pl.String))
 

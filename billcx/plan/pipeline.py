@@ -124,6 +124,8 @@ def plan(
 
     late_days = policy.catch_up.max_late_days
     steps, money, minimums = step_tables(policy)
+    # Channel lists are looked up by ladder and step when channels are chosen, not carried along.
+    step_cols = steps.drop("channels")
     risk = invoice_risk.select("invoice_id", "late_probability") if invoice_risk is not None else None
     inv, skipped_inv = invoices_with_ladders(balances, cust, risk, minimums, policy)
     reach = _offset_reach(policy)
@@ -140,7 +142,7 @@ def plan(
         inv.select(
             "invoice_id", "customer_id", "currency", "balance", "due_date", "issue_date", "cal_id", "ladder"
         ),
-        steps,
+        step_cols,
         cals,
         earliest=as_of - dt.timedelta(days=late_days + 31),
         window_end=window_end,
@@ -152,7 +154,7 @@ def plan(
         recent_pays,
         balances,
         cust,
-        steps,
+        step_cols,
         policy,
         earliest=as_of - dt.timedelta(days=late_days),
         window_end=window_end,
@@ -209,7 +211,7 @@ def plan(
         as_of=as_of,
         bounce_limit=policy.channels.bounce_limit,
     )
-    msgs, no_channel = choose_channels(msgs, contact)
+    msgs, no_channel = choose_channels(msgs, contact, steps.select("ladder", "step", "channels"))
     del contact
     step("channels")
 
