@@ -71,10 +71,11 @@ def merge_messages(inst: pl.DataFrame) -> pl.DataFrame:
             offer_rows["_row"]
         ]
     ).drop("_row")
-    gid_of = order.select("_row", "_gid")
+    # Each row's group, in row order (a sort of integers instead of a join).
+    gid_of_row = order.select("_row", "_gid").sort("_row")["_gid"]
     per_invoice = (
-        rows.select("_row", "invoice_id", "balance", "fee")
-        .join(gid_of, on="_row")
+        rows.select("invoice_id", "balance", "fee")
+        .with_columns(_gid=gid_of_row)
         .filter(pl.col("invoice_id").is_not_null())
         .group_by("_gid", "invoice_id")
         .agg(pl.col("balance").first(), pl.col("fee").max())
