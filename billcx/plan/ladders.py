@@ -17,6 +17,7 @@ from billcx.plan.calendar import Calendars, add_business_days
 from billcx.plan.policy import COURTESY_KINDS, KIND_STRENGTH, Policy, Rule
 
 _INV = "_inv_row"
+_DATE_RULE = ("offset", "unit", "anchor")
 _STEP = "_step_row"
 
 STEP_SCHEMA: dict[str, Any] = {
@@ -200,8 +201,8 @@ def expand_steps(
         window_end: first nominal date no longer kept.
 
     Returns:
-        One row per invoice and step in the window: the invoice's columns, the step's columns and
-        ``planned_date``.
+        One row per invoice and step in the window: the invoice's columns, the step's columns but
+        its date rule (``offset, unit, anchor``, spent here) and ``planned_date``.
     """
     ladder_steps = steps.filter(pl.col("anchor") != "event")
     reach = _reach(ladder_steps)
@@ -256,7 +257,7 @@ def expand_steps(
     )
     dated = dated.filter(pl.col("planned_date") >= earliest, pl.col("planned_date") < window_end)
     inv_cols = [c for c in invoices.columns if c not in ("invoice_id", "ladder")]
-    step_cols = [c for c in ladder_steps.columns if c not in ("ladder", "pos")]
+    step_cols = [c for c in ladder_steps.columns if c not in ("ladder", "pos", *_DATE_RULE)]
     inv = invoices.select("invoice_id", "ladder", *inv_cols)[dated[_INV]]
     step = ladder_steps.select("pos", *step_cols)[dated[_STEP]]
     # The columns in the order a join of (instances, invoices, steps) gives them.

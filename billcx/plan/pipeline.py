@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import polars as pl
 
@@ -26,6 +27,7 @@ from billcx.plan.customers import check_stale
 from billcx.plan.experiment import assign_arms
 from billcx.plan.frames import attach
 from billcx.plan.inputs import (
+    Inputs,
     invoices_with_ladders,
     payment_history,
     payments_local,
@@ -119,8 +121,56 @@ def plan(
         log.warning(stale)
     ins = prepare(data, segments, policy, as_of=as_of, shard=shard)
     warnings += ins.warnings
-    balances, cust, index = ins.balances, ins.customers, ins.index
     step("balances")
+    # The send-time history (a year of payments: the largest read) needs only the population, so a
+    # second thread reads it while the messages are planned (polars works without holding the GIL).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="billcx-plan-history") as pool:
+        history = pool.submit(
+            payment_history, data, ins.population, as_of=as_of, days=policy.send.history_days
+        )
+        result = _plan_messages(
+            data,
+            ins,
+            history,
+            policy=policy,
+            as_of=as_of,
+            window_end=window_end,
+            for_date=for_date,
+            holds=holds,
+            sent=sent,
+            invoice_risk=invoice_risk,
+            shard=shard,
+            stale=stale,
+            warnings=warnings,
+            step=step,
+        )
+    if shard is not None:
+        result = dataclasses.replace(result, summary=dataclasses.replace(result.summary, shard=str(shard)))
+    return result
+
+
+def _plan_messages(
+    data: CleanData,
+    ins: Inputs,
+    history_job: Future[pl.DataFrame],
+    *,
+    policy: Policy,
+    as_of: dt.date,
+    window_end: dt.date,
+    for_date: dt.date | None,
+    holds: pl.DataFrame | None,
+    sent: pl.DataFrame | None,
+    invoice_risk: pl.DataFrame | None,
+    shard: Shard | None,
+    stale: str | None,
+    warnings: list[str],
+    step: Callable[[str], None],
+) -> PlanResult:
+    """Everything after the inputs: steps, timing, merge, channels, caps, send times, the schedule.
+
+    ``history_job`` gives the send-time history (:func:`billcx.plan.inputs.payment_history`).
+    """
+    balances, cust, index = ins.balances, ins.customers, ins.index
 
     late_days = policy.catch_up.max_late_days
     steps, money, minimums = step_tables(policy)
@@ -162,7 +212,10 @@ def plan(
     trig = trig.join(cust.select("customer_id", "cal_id"), on="customer_id", how="left").with_columns(
         pl.col("cal_id").fill_null("")
     )
-    inst = pl.concat([inst.with_columns(trigger=pl.lit(False)), trig], how="diagonal_relaxed")
+    # Date rules are spent once steps are dated: not carried on a million instances.
+    inst = pl.concat([inst.with_columns(trigger=pl.lit(False)), trig], how="diagonal_relaxed").drop(
+        "offset", "unit", "anchor", "handover", strict=False
+    )
     # Large intermediate frames are dropped as soon as they are used: the peak memory is what counts.
     del inv, trig, recent_pays
     step("ladders")
@@ -234,7 +287,7 @@ def plan(
 
     msgs = build_offers(msgs, money)
     # The segment priors are learned from the whole population; a shard keeps its own customers' rows.
-    history = payment_history(data, ins.population, as_of=as_of, days=policy.send.history_days)
+    history = history_job.result()
     # Only customers with a message need their own counts (a shard's are among them).
     hist_cust, hist_seg = payment_histograms(history, planned=msgs.select("customer_id").unique())
     minutes = send_minutes(
@@ -273,8 +326,6 @@ def plan(
         warnings=warnings,
     )
     step("schedule")
-    if shard is not None:
-        result = dataclasses.replace(result, summary=dataclasses.replace(result.summary, shard=str(shard)))
     return result
 
 
