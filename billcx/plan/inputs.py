@@ -243,13 +243,13 @@ def payments_local(data: CleanData, cust: pl.DataFrame, *, as_of: dt.date, since
 def payment_history(data: CleanData, population: pl.DataFrame, *, as_of: dt.date, days: int) -> pl.DataFrame:
     """Succeeded payments of the population in the ``days`` local days up to ``as_of``, as send slots.
 
-    The send-time history: the largest table the plan reads, so it is kept to three integer-ish
-    columns and never put back in row order (only counts are taken from it).
+    The send-time history: the largest table the plan reads, so it is kept to three narrow columns
+    (nine bytes a row) and never put back in row order (only counts are taken from it).
 
     Returns:
-        ``customer_id`` (code), ``treatment``, ``slot`` (local ``weekday * 24 + hour``, Monday 0) for
-        each succeeded payment made on or before ``as_of`` (UTC date) whose local date is after
-        ``as_of - days``.
+        ``customer_id`` (code, UInt32), ``treatment``, ``slot`` (UInt8: local ``weekday * 24 + hour``,
+        Monday 0) for each succeeded payment made on or before ``as_of`` (UTC date) whose local date
+        is after ``as_of - days``.
     """
     since = as_of - dt.timedelta(days=days)
     day = pl.col("paid_at").dt.date()
@@ -264,7 +264,7 @@ def payment_history(data: CleanData, population: pl.DataFrame, *, as_of: dt.date
         _zone=pl.col("tz").replace_strict({z: i for i, z in enumerate(zones)}, return_dtype=pl.Int64),
     )
     coded = pays.join(people, on="customer_id", how="inner").select(
-        customer_id="_code", treatment="treatment", paid_at="paid_at", _zone="_zone"
+        customer_id=pl.col("_code").cast(pl.UInt32), treatment="treatment", paid_at="paid_at", _zone="_zone"
     )
     return local_slots(coded, instant="paid_at", zone="_zone", zones=zones, first=since, last=as_of)
 

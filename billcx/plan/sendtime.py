@@ -48,12 +48,19 @@ def payment_histograms(
     seg = (
         slots.group_by("treatment", "slot")
         .agg(m=pl.len().cast(pl.Int64))
-        .select(pl.col("treatment").cast(pl.String), wd=pl.col("slot") // 24, hour=pl.col("slot") % 24, m="m")
+        .select(
+            pl.col("treatment").cast(pl.String),
+            wd=(pl.col("slot") // 24).cast(pl.Int64),
+            hour=(pl.col("slot") % 24).cast(pl.Int64),
+            m="m",
+        )
     )
-    mine = slots if planned is None else slots.join(planned, on="customer_id", how="semi")
+    if planned is not None:
+        codes = planned.select(pl.col("customer_id").cast(slots.schema["customer_id"]))
+        slots = slots.join(codes, on="customer_id", how="semi")
     # One integer key per customer, weekday and hour: a single-key group-by.
     cust = (
-        mine.group_by(_slot=pl.col("customer_id").cast(pl.Int64) * 168 + pl.col("slot"))
+        slots.group_by(_slot=pl.col("customer_id").cast(pl.Int64) * 168 + pl.col("slot").cast(pl.Int64))
         .agg(n=pl.len().cast(pl.Int64))
         .select(
             customer_id=pl.col("_slot") // 168,

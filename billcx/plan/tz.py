@@ -124,7 +124,7 @@ def local_slots(
         last: the last UTC date of an instant.
 
     Returns:
-        ``frame`` without ``instant`` and ``zone``, plus ``slot`` (Int64, ``weekday * 24 + hour``
+        ``frame`` without ``instant`` and ``zone``, plus ``slot`` (UInt8, ``weekday * 24 + hour``
         with Monday 0).
     """
     rest = [c for c in frame.collect_schema().names() if c not in (instant, zone)]
@@ -142,7 +142,7 @@ def local_slots(
     pieces = [
         frame.filter(pl.col(zone).is_in(exact_codes))
         .filter(local // 1440 > after)
-        .select(*rest, slot=slot.cast(pl.Int64))
+        .select(*rest, slot=slot.cast(pl.UInt8))
     ]
     for code in (i for i, ok in enumerate(exact) if not ok):
         converted = pl.col(instant).dt.convert_time_zone(zones[code]).dt.replace_time_zone(None)
@@ -152,8 +152,10 @@ def local_slots(
             .filter(pl.col("_local").dt.date() > first)
             .select(
                 *rest,
-                slot=(pl.col("_local").dt.weekday().cast(pl.Int64) - 1) * 24
-                + pl.col("_local").dt.hour().cast(pl.Int64),
+                slot=(
+                    (pl.col("_local").dt.weekday().cast(pl.Int64) - 1) * 24
+                    + pl.col("_local").dt.hour().cast(pl.Int64)
+                ).cast(pl.UInt8),
             )
         )
     return pl.concat(pieces).collect()
