@@ -142,10 +142,11 @@ def _summary(
     warnings: list[str],
 ) -> PlanSummary:
     treat = schedule.filter(pl.col("arm") == "treatment")
+    # Grouped on the ISO date text (it sorts like the date); only the few groups are parsed.
     by_day = (
-        treat.with_columns(day=pl.col("send_at_local").str.slice(0, 10).str.to_date("%Y-%m-%d"))
-        .group_by("day", "channel", "kind")
+        treat.group_by(day=pl.col("send_at_local").str.slice(0, 10), channel="channel", kind="kind")
         .agg(n=pl.len())
+        .with_columns(pl.col("day").str.to_date("%Y-%m-%d"))
         .sort("day", "channel", "kind")
     )
     by_code = skipped.group_by("code").agg(n=pl.len()).sort("code")
