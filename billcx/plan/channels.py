@@ -133,11 +133,14 @@ def choose_channels(
             trigger (:func:`billcx.plan.ladders.step_tables`).
 
     Returns:
-        ``(messages with channel and fallback reasons appended, skipped messages with code and reason)``;
-        hand-over tasks get the ``task`` channel.
+        ``(messages, skipped)``: every message of ``msgs`` with ``channel`` (``task`` for hand-over
+        tasks; null when no channel is usable: those messages are also in ``skipped``) and the
+        fallback reasons appended; skipped messages with ``code`` and ``reason``.
     """
-    tasks = msgs.filter(pl.col("family") == "task").with_columns(channel=pl.lit("task"))
-    todo = msgs.filter(pl.col("family") != "task")
+    # Only narrow columns are worked on: the wide messages are neither split nor filtered here.
+    todo = msgs.select("msg_id", "customer_id", "preferred_channel", "ladder", "step", "family").filter(
+        pl.col("family") != "task"
+    )
     # The channel lists stay in the step table (a handful of rows), not on every instance and message.
     step_channels = (
         steps.select("ladder", "step", ch=pl.col("channels"))
@@ -182,11 +185,13 @@ def choose_channels(
     )
     # Every message passed over a channel has a best one: one lookup per message.
     lookup = best.select("msg_id", "channel").join(passed, on="msg_id", how="left")
-    chosen = attach(todo, lookup, on="msg_id").filter(pl.col("channel").is_not_null())
-    chosen = chosen.with_columns(concat_reasons(chosen, ["reasons", "_fallback"])).drop("_fallback")
+    out = attach(msgs, lookup, on="msg_id").with_columns(
+        channel=pl.when(pl.col("family") == "task").then(pl.lit("task")).otherwise(pl.col("channel"))
+    )
+    out = out.with_columns(concat_reasons(out, ["reasons", "_fallback"])).drop("_fallback")
     skipped = (
-        todo.join(none, on="msg_id", how="inner")
+        msgs.join(none, on="msg_id", how="inner")
         .with_columns(code=pl.lit("no-channel"), reason=pl.format("no usable channel: {}", pl.col("_why")))
         .drop("_why")
     )
-    return pl.concat([chosen, tasks], how="diagonal_relaxed"), skipped
+    return out, skipped

@@ -268,8 +268,12 @@ def _plan_messages(
     del contact
     step("channels")
 
-    capped_in = msgs.filter(pl.col("family") != "task").with_columns(
-        prio=(pl.col("family") == "courtesy").cast(pl.Int64) * 100 + (20 - pl.col("strength"))
+    msg_cols = ["customer_id", "invoice_ids", "currency", "ladder", "step", "date"]
+    # Messages without a usable channel are dropped by the cap step's filter below (no cap date).
+    capped_in = (
+        msgs.select("msg_id", *msg_cols, "arm", "cal_id", "family", "strength", "channel")
+        .filter(pl.col("family") != "task", pl.col("channel").is_not_null())
+        .with_columns(prio=(pl.col("family") == "courtesy").cast(pl.Int64) * 100 + (20 - pl.col("strength")))
     )
     sent_days = (
         sent_log.filter(pl.col("channel").fill_null("") != "task").select("customer_id", date="sent_date")
@@ -301,7 +305,6 @@ def _plan_messages(
     del history, hist_cust, minutes
     step("send times")
 
-    msg_cols = ["customer_id", "invoice_ids", "currency", "ladder", "step", "date"]
     dropped = [
         dnc.select(msg_cols).with_columns(
             code=pl.lit("do-not-contact"), reason=pl.lit("the customer is marked do_not_contact")
