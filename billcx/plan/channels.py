@@ -19,6 +19,7 @@ from billcx.plan.reasons import concat_reasons
 from billcx.schema import CHANNELS
 
 _E164 = r"^\+[1-9][0-9]{6,14}$"
+_DNC = pl.col("do_not_contact").fill_null(False)
 _LABEL = {"email": "email", "sms": "SMS", "letter": "letter", "push": "push"}
 _ADDRESS = {
     "email": "email address",
@@ -127,20 +128,23 @@ def choose_channels(
     """Pick each message's channel.
 
     Args:
-        msgs: messages with ``msg_id, customer_id, ladder, step, preferred_channel, family, reasons``.
+        msgs: messages with ``msg_id, customer_id, ladder, step, preferred_channel, do_not_contact,
+            family, reasons``.
         contact: the table from :func:`contactability`.
         steps: ``ladder, step, channels`` (list, in order of preference) of every ladder step and
             trigger (:func:`billcx.plan.ladders.step_tables`).
 
     Returns:
         ``(messages, skipped)``: every message of ``msgs`` with ``channel`` (``task`` for hand-over
-        tasks; null when no channel is usable: those messages are also in ``skipped``) and the
-        fallback reasons appended; skipped messages with ``code`` and ``reason``.
+        tasks; null for a customer marked ``do_not_contact`` and when no channel is usable: those
+        messages are also in ``skipped``) and the fallback reasons appended; skipped messages with
+        ``code`` and ``reason`` (not the do-not-contact ones: the caller reports those).
     """
-    # Only narrow columns are worked on: the wide messages are neither split nor filtered here.
-    todo = msgs.select("msg_id", "customer_id", "preferred_channel", "ladder", "step", "family").filter(
-        pl.col("family") != "task"
-    )
+    # Only narrow columns are worked on: the wide messages are neither split nor filtered here.  A
+    # do-not-contact customer's messages get no channel and are not "no-channel" skips.
+    todo = msgs.select(
+        "msg_id", "customer_id", "preferred_channel", "ladder", "step", "family", "do_not_contact"
+    ).filter(pl.col("family") != "task", ~_DNC)
     # The channel lists stay in the step table (a handful of rows), not on every instance and message.
     step_channels = (
         steps.select("ladder", "step", ch=pl.col("channels"))

@@ -51,6 +51,7 @@ from billcx.store import CleanData
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, int, int], None]
+_MSG_COLS = ["customer_id", "invoice_ids", "currency", "ladder", "step", "date"]
 _STAGES = ("balances", "ladders", "timing", "merge", "channels", "caps", "send times", "schedule")
 
 
@@ -256,10 +257,13 @@ def _plan_messages(
     )
     step("merge")
 
-    dnc = msgs.filter(pl.col("do_not_contact").fill_null(False))
-    msgs = msgs.filter(~pl.col("do_not_contact").fill_null(False))
+    # Messages to do-not-contact customers get no channel and leave with the cap step's filter.
+    dnc_flag = pl.col("do_not_contact").fill_null(False)
+    dnc = msgs.select(*_MSG_COLS, "do_not_contact").filter(dnc_flag)
     contact = contactability(
-        cust.join(msgs.select("customer_id").unique(), on="customer_id", how="semi"),
+        cust.join(
+            msgs.select("customer_id", "do_not_contact").filter(~dnc_flag), on="customer_id", how="semi"
+        ),
         ins.events,
         as_of=as_of,
         bounce_limit=policy.channels.bounce_limit,
@@ -268,8 +272,8 @@ def _plan_messages(
     del contact
     step("channels")
 
-    msg_cols = ["customer_id", "invoice_ids", "currency", "ladder", "step", "date"]
-    # Messages without a usable channel are dropped by the cap step's filter below (no cap date).
+    msg_cols = _MSG_COLS
+    # Messages without a channel are dropped by the cap step's filter below (no cap date).
     capped_in = (
         msgs.select("msg_id", *msg_cols, "arm", "cal_id", "family", "strength", "channel")
         .filter(pl.col("family") != "task", pl.col("channel").is_not_null())
@@ -283,7 +287,7 @@ def _plan_messages(
     accepted, capped = apply_caps(capped_in, sent_days, cals, policy.caps, window_end=window_end)
     msgs = (
         attach(msgs, accepted.rename({"date": "_cap_date"}), on="msg_id")
-        .filter((pl.col("family") == "task") | pl.col("_cap_date").is_not_null())
+        .filter(~dnc_flag, (pl.col("family") == "task") | pl.col("_cap_date").is_not_null())
         .with_columns(date=pl.coalesce("_cap_date", "date"))
     )
     msgs = msgs.with_columns(concat_reasons(msgs, ["reasons", "cap_reason"])).drop("_cap_date", "cap_reason")
