@@ -29,7 +29,7 @@ from billcx.ingest.result import IngestResult
 from billcx.ingest.sharding import ShardCut, owners
 from billcx.ingest.sources import SourcePlan
 from billcx.ingest.staging import conform, order_table, sink_output, without
-from billcx.schema import CUSTOMERS, EVENTS, INVOICES, PAYMENTS, Table
+from billcx.schema import EVENTS, INVOICES, Table
 from billcx.shard import Shard
 
 SRC = "__src"
@@ -94,7 +94,8 @@ class Assembly:
         default = plan.options.default_currency
         if "currency" in plan.table and default:
             if "currency" not in frame.collect_schema().names():
-                frame, extra = frame.with_columns(currency=pl.lit(default)), extra.with_columns(currency=pl.lit(default))
+                frame = frame.with_columns(currency=pl.lit(default))
+                extra = extra.with_columns(currency=pl.lit(default))
                 notes.append(f"currency absent: {default} (mapping default_currency) for every row")
             else:
                 n = frame.select(pl.col("currency").null_count()).collect(engine="streaming").item()

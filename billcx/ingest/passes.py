@@ -110,7 +110,9 @@ def run_passes(plan: SourcePlan, stage: Path) -> Passes:
         stage,
     )
     sums = first.select([pl.col(NAIVE + n).sum().alias(n) for n in naive]) if naive else None
-    naive_counts = {n: int(v) for n, v in sums.collect().row(0, named=True).items()} if sums is not None else {}
+    naive_counts = (
+        {n: int(v) for n, v in sums.collect().row(0, named=True).items()} if sums is not None else {}
+    )
     flagged = first.filter(pl.col(BAD)).select(IDX).collect(engine="streaming")[IDX]
     clean = (first.filter(~pl.col(BAD)) if len(flagged) else first).select(IDX, *fasts)
     if flagged.is_empty():

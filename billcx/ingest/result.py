@@ -160,7 +160,9 @@ def write_ingest(result: IngestResult, out_dir: str | Path, *, fmt: Format = For
     for name, staged in result.paths.items():
         written.append(_place(staged, out / f"{name}.parquet"))
         if fmt is not Format.PARQUET:
-            written.append(write_table(result.read(name), out / f"{name}.parquet", fmt=fmt, table=_TABLES[name]))
+            written.append(
+                write_table(result.read(name), out / f"{name}.parquet", fmt=fmt, table=_TABLES[name])
+            )
     if "events" not in result.paths:
         (out / "events.parquet").unlink(missing_ok=True)
     written.append(write_table(result.rejects, out / "rejects.csv", fmt=Format.CSV, table=REJECTS))

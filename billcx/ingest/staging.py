@@ -131,7 +131,9 @@ def scan_order(frame: pl.LazyFrame, cols: Sequence[str], *, key: str | None) -> 
             if len(rep):
                 repeated.append(rep)
         last = batch.tail(1)
-    rep_keys = pl.concat(repeated).unique(maintain_order=True) if repeated else pl.Series(key or "", [], pl.String)
+    rep_keys = (
+        pl.concat(repeated).unique(maintain_order=True) if repeated else pl.Series(key or "", [], pl.String)
+    )
     return Order(ordered, rep_keys)
 
 

@@ -28,7 +28,9 @@ def _frame(values: list[str | None], src: int = 0) -> pl.DataFrame:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(keys, min_size=1, max_size=3))
-def test_order_table_gives_the_key_order_and_every_repeated_key(tmp_path: Path, files: list[list[str | None]]) -> None:
+def test_order_table_gives_the_key_order_and_every_repeated_key(
+    tmp_path: Path, files: list[list[str | None]]
+) -> None:
     parts = [_frame(v, i).lazy() for i, v in enumerate(files)]
     frame, order = order_table(parts, ["k"], key="k", sorted_path=tmp_path / "t.parquet")
     out = frame.collect()
