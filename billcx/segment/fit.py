@@ -31,8 +31,6 @@ from billcx.segment.tiers import fit_value_cuts
 from billcx.store import CleanData
 
 DEFAULT_SETTINGS = SegmentSettings()
-_OPEN_COLUMNS = ("invoice_id", "customer_id", "issue_date", "due_date", "currency", "amount", "balance",
-                 "days_overdue", "disputed", "hold_until")
 _EMPTY_QUERIES = {"query_id": pl.String, "customer_id": pl.String, "t": pl.Date, "amount": pl.Int64,
                   "terms_days": pl.Int64, "disputed": pl.Boolean}
 
@@ -117,9 +115,7 @@ def _open_invoices(ledger: Ledger, history: History) -> tuple[pl.DataFrame, pl.D
     queries = open_inv.select(
         pl.col("invoice_id").alias("query_id"), "customer_id", pl.col("issue_date").alias("t"), "amount",
         (pl.col("due_date") - pl.col("issue_date")).dt.total_days().alias("terms_days"), "disputed")
-    # Only the columns the invoice_risk output carries are kept (at 100M rows, 4.8M open invoices).
-    kept = open_inv.select(_OPEN_COLUMNS).sort("invoice_id")
-    return kept, point_in_time_features(queries, history).drop("customer_id", "t", "disputed")
+    return open_inv.sort("invoice_id"), point_in_time_features(queries, history)
 
 
 def _next_invoice(ledger: Ledger, history: History, customers: pl.DataFrame, next_amount: float,
@@ -188,56 +184,32 @@ def prepare_chunk(data: CleanData, as_of: dt.date, settings: SegmentSettings, *,
 
 
 def combine(parts: list[Prepared]) -> Prepared:
-    """The figures of the union of disjoint chunks of customers (as if computed at once).
-
-    ``parts`` is emptied: each table is stacked and its chunk frames released before the next
-    table, so the peak holds one table twice, not every table (at 100M rows, gigabytes).
-    """
+    """The figures of the union of disjoint chunks of customers (as if computed at once)."""
     if len(parts) == 1:
-        return parts.pop()
-    # Only plain facts of the first chunk are kept: a reference to it would keep its frames alive.
-    as_of, export, count = parts[0].as_of, parts[0].export_date, len(parts)
-    scored = parts[0].scoring is not None
-    fields: dict[str, list[pl.DataFrame]] = {name: [] for name in _STACKED}
-    training_parts: list[TrainingRows] = []
-    facts = LedgerFacts()
-    zones: set[str] = set()
-    while parts:
-        part = parts.pop(0)
-        zones.update(part.warnings)
-        fields["behaviour"].append(part.behaviour)
-        fields["rfm"].append(part.rfm)
-        fields["summary"].append(part.summary)
-        if part.training is not None:
-            training_parts.append(part.training)
-        if part.scoring is not None:
-            fields["open_invoices"].append(part.scoring.open_invoices)
-            fields["open_features"].append(part.scoring.open_features)
-            fields["next_invoice"].append(part.scoring.next_invoice)
-            fields["cohorts"].append(part.scoring.cohorts)
-            facts = facts + part.scoring.facts
-        del part
+        return parts[0]
+    first = parts[0]
 
-    def stack(name: str) -> pl.DataFrame:
-        frames = fields.pop(name)
-        out = pl.concat(frames, how="vertical", rechunk=False).sort(_STACKED[name])
-        frames.clear()
-        return out
+    def stack(frames: list[pl.DataFrame], key: str) -> pl.DataFrame:
+        return pl.concat(frames, how="vertical").sort(key)
 
-    behaviour, rfm, summary = stack("behaviour"), stack("rfm"), stack("summary")
-    training = TrainingRows.combine(training_parts) if training_parts else None
+    training = None
+    if first.training is not None:
+        training = TrainingRows.combine([p.training for p in parts if p.training is not None])
     scoring = None
-    if scored:
-        cohorts = merge_cohorts(fields.pop("cohorts"))
-        scoring = Scoring(stack("open_invoices"), stack("open_features"), stack("next_invoice"), cohorts,
-                          facts)
-    return Prepared(as_of, export, behaviour, rfm, summary, training, scoring,
-                    tuple(sorted(zones)), chunks=count)
-
-
-_STACKED = {"behaviour": "customer_id", "rfm": "customer_id", "summary": "customer_id",
-            "open_invoices": "invoice_id", "open_features": "query_id", "next_invoice": "query_id",
-            "cohorts": ""}
+    if first.scoring is not None:
+        scored = [p.scoring for p in parts if p.scoring is not None]
+        facts = LedgerFacts()
+        for s in scored:
+            facts = facts + s.facts
+        scoring = Scoring(stack([s.open_invoices for s in scored], "invoice_id"),
+                          stack([s.open_features for s in scored], "query_id"),
+                          stack([s.next_invoice for s in scored], "query_id"),
+                          merge_cohorts([s.cohorts for s in scored]), facts)
+    zones = sorted({w for p in parts for w in p.warnings})
+    return Prepared(first.as_of, first.export_date, stack([p.behaviour for p in parts], "customer_id"),
+                    stack([p.rfm for p in parts], "customer_id"),
+                    stack([p.summary for p in parts], "customer_id"),
+                    training, scoring, tuple(zones), chunks=len(parts))
 
 
 def prepare(data: CleanData, as_of: dt.date, settings: SegmentSettings, *, totals: DataTotals, fit: bool,

@@ -174,11 +174,10 @@ def _score(prepared: Prepared, population: Population, settings: SegmentSettings
     step()
     cohorts = scoring.cohorts
     step()
-    customers = (  # one lazy query: no wide intermediate frame per join
-        behaviour.lazy().join(rfm.lazy(), on="customer_id", how="left")
-        .join(customer_risk.lazy(), on="customer_id", how="left")
-        .join(lifetime.frame.lazy(), on="customer_id", how="left")
-        .collect()
+    customers = (
+        behaviour.join(rfm, on="customer_id", how="left")
+        .join(customer_risk, on="customer_id", how="left")
+        .join(lifetime.frame, on="customer_id", how="left")
     )
     values = customers.select(pl.coalesce(pl.col("clv"), pl.col("monetary")).alias("value"), "currency")
     customers = customers.with_columns(
