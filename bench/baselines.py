@@ -99,6 +99,12 @@ def groupby_floor(clean: Path) -> dict[str, int]:
     return {"customers": a.height, "paying_customers": b.height}
 
 
+def _pandas_purchases(clean: Path) -> pd.DataFrame:
+    """Purchases as the pandas baselines read them: positive, non-void invoices."""
+    df = pd.read_parquet(table_path(clean, INVOICES), columns=list(SUMMARY_COLUMNS))
+    return df[(df["amount"] > 0) & (df["status"] != "void")]
+
+
 def pandas_summary(clean: Path, observation_end: dt.date) -> pd.DataFrame:
     """(c) The repeat-purchase summary in pandas, as users write it today (lifetimes' algorithm).
 
@@ -109,8 +115,7 @@ def pandas_summary(clean: Path, observation_end: dt.date) -> pd.DataFrame:
     Returns:
         One row per customer: ``customer_id, frequency, recency, T, monetary_value``, sorted by id.
     """
-    df = pd.read_parquet(table_path(clean, INVOICES), columns=list(SUMMARY_COLUMNS))
-    df = df[(df["amount"] > 0) & (df["status"] != "void")]
+    df = _pandas_purchases(clean)
     df["date"] = pd.to_datetime(df["issue_date"]).dt.floor("D")
     end = pd.Timestamp(observation_end)
     df = df[df["date"] <= end]
@@ -142,8 +147,7 @@ def lifetimes_summary(clean: Path, observation_end: dt.date) -> pd.DataFrame:
     """
     from lifetimes.utils import summary_data_from_transaction_data
 
-    df = pd.read_parquet(table_path(clean, INVOICES), columns=list(SUMMARY_COLUMNS))
-    df = df[(df["amount"] > 0) & (df["status"] != "void")]
+    df = _pandas_purchases(clean)
     df["issue_date"] = pd.to_datetime(df["issue_date"])
     out = summary_data_from_transaction_data(
         df, "customer_id", "issue_date", monetary_value_col="amount",

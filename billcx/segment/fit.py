@@ -31,8 +31,6 @@ from billcx.segment.tiers import fit_value_cuts
 from billcx.store import CleanData
 
 DEFAULT_SETTINGS = SegmentSettings()
-_EMPTY_QUERIES = {"query_id": pl.String, "customer_id": pl.String, "t": pl.Date, "amount": pl.Int64,
-                  "terms_days": pl.Int64, "disputed": pl.Boolean}
 
 
 @dataclass(frozen=True)
@@ -132,8 +130,6 @@ def _next_invoice(ledger: Ledger, history: History, customers: pl.DataFrame, nex
         pl.col("_terms").fill_null(next_terms_days).round(0).cast(pl.Int64).alias("terms_days"),
         pl.lit(False).alias("disputed"),
     )
-    if queries.height == 0:
-        queries = pl.DataFrame(schema=_EMPTY_QUERIES)
     return point_in_time_features(queries, history)
 
 
@@ -213,8 +209,7 @@ def combine(parts: list[Prepared]) -> Prepared:
 
 
 def prepare(data: CleanData, as_of: dt.date, settings: SegmentSettings, *, totals: DataTotals, fit: bool,
-            score: bool, chunk_invoices: int | None = None,
-            step: Callable[[], None] | None = None) -> Prepared:
+            score: bool, chunks: int = 1, step: Callable[[], None] | None = None) -> Prepared:
     """Each customer's own figures, computed one chunk of customers at a time (see :class:`Prepared`).
 
     Args:
@@ -223,13 +218,12 @@ def prepare(data: CleanData, as_of: dt.date, settings: SegmentSettings, *, total
         settings: the stage settings.
         totals: :func:`~billcx.segment.chunks.data_totals` of the whole export.
         fit, score: what to compute (see :func:`prepare_chunk`).
-        chunk_invoices: about this many invoice rows per chunk (default:
-            :data:`~billcx.segment.chunks.DEFAULT_CHUNK_INVOICES`); the figures do not depend on it.
+        chunks: how many chunks of customers (:func:`~billcx.segment.chunks.chunk_count`); the
+            figures do not depend on it.
         step: called after each chunk's ledger, behaviour, RFM values and the rest.
     """
-    count = chunk_count(data, chunk_invoices)
-    parts = [prepare_chunk(chunk_of(data, index, count), as_of, settings, totals=totals, fit=fit, score=score,
-                           step=step) for index in range(count)]
+    parts = [prepare_chunk(chunk_of(data, index, chunks), as_of, settings, totals=totals, fit=fit,
+                           score=score, step=step) for index in range(chunks)]
     return combine(parts)
 
 
@@ -281,6 +275,6 @@ def fit_population(data: CleanData, *, as_of: dt.date | None = None,
     as_of = as_of or data.latest_date()
     totals = data_totals(data, as_of)
     prepared = prepare(data, as_of, settings, totals=totals, fit=True, score=False,
-                       chunk_invoices=chunk_invoices)
+                       chunks=chunk_count(data, chunk_invoices))
     population, _ = fit_prepared(prepared, settings, totals)
     return population

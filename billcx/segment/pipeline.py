@@ -126,10 +126,10 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
 
     lifetime: LifetimeValues | None = None
     fitted_here = population is None and shard is None
-    if population is None and shard is None:
+    if fitted_here:
         totals = data_totals(data, as_of)
-        prepared = prepare(data, as_of, settings, totals=totals, fit=True, score=True,
-                           chunk_invoices=chunk_invoices, step=step)
+        prepared = prepare(data, as_of, settings, totals=totals, fit=True, score=True, chunks=chunks,
+                           step=step)
         population, lifetime = fit_prepared(prepared, settings, totals)
     else:
         if population is None:
@@ -137,8 +137,8 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
         totals = DataTotals(export_date=population.export_date, positive_invoices=0,
                             next_amount=population.risk.next_amount,
                             next_terms_days=population.risk.next_terms_days)
-        prepared = prepare(scored, as_of, settings, totals=totals, fit=False, score=True,
-                           chunk_invoices=chunk_invoices, step=step)
+        prepared = prepare(scored, as_of, settings, totals=totals, fit=False, score=True, chunks=chunks,
+                           step=step)
     return _score(prepared, population, settings, step, lifetime=lifetime,
                   about=None if fitted_here else _about(population, shard))
 

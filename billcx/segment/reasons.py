@@ -85,7 +85,7 @@ def _chosen_texts(frame: pl.DataFrame, model: RiskModel, z: np.ndarray, chosen: 
     n, slots = chosen.shape
     columns = []
     for k in range(slots):
-        column = pl.Series(f"_r{k}", [None], dtype=pl.String).extend_constant(None, n - 1)
+        column = pl.repeat(None, n, dtype=pl.String, eager=True).alias(f"_r{k}")
         for j, f in enumerate(model.features):
             rows = np.flatnonzero(chosen[:, k] == j)
             if rows.size == 0:

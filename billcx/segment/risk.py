@@ -251,14 +251,19 @@ def training_rows(ledger: Ledger, history: History, *, grace_days: int, rate: fl
         seed: the sampling seed.
     """
     lazy = _labelled(ledger, grace_days)
-    counts = lazy.select(pl.len().alias("n"), pl.col("late").sum().alias("late")).collect()
-    n_labelled, n_late = int(counts["n"][0]), int(counts["late"][0] or 0)
-    if rate < 1.0 and n_labelled:
-        # Customers first (a few hundred thousand ids), then only their invoices are materialised.
-        ids = lazy.select(pl.col("customer_id").unique()).collect().get_column("customer_id")
+    if rate < 1.0:
+        # Counts and customer ids first; only the sampled customers' invoices are materialised.
+        counts, ids_frame = pl.collect_all([
+            lazy.select(pl.len().alias("n"), pl.col("late").sum().alias("late")),
+            lazy.select(pl.col("customer_id").unique()),
+        ])
+        n_labelled, n_late = int(counts["n"][0]), int(counts["late"][0] or 0)
+        ids = ids_frame.get_column("customer_id")
         keep = ids.filter(stable_hash_series(ids, salt=f"risk-sample:{seed}") < int(rate * 2**64))
-        lazy = lazy.filter(pl.col("customer_id").is_in(keep.implode()))
-    labelled = lazy.collect()
+        labelled = lazy.filter(pl.col("customer_id").is_in(keep.implode())).collect()
+    else:
+        labelled = lazy.collect()
+        n_labelled, n_late = labelled.height, int(labelled.get_column("late").sum())
     rows = point_in_time_features(labelled.drop("late", "known_on"), history)
     rows = rows.join(labelled.select("query_id", "late", "known_on"), on="query_id")
     return TrainingRows(n_labelled, n_late, rows)
