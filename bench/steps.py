@@ -59,6 +59,20 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _memory() -> dict[str, float]:
+    """Resident and peak resident memory of this process now, MiB (Linux; empty elsewhere)."""
+    try:
+        lines = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return {}
+    fields = {k: v for k, _, v in (line.partition(":") for line in lines)}
+    out = {}
+    for key, name in (("VmRSS", "rss_mib"), ("VmHWM", "peak_mib")):
+        if key in fields:
+            out[name] = round(int(fields[key].split()[0]) / 1024, 1)
+    return out
+
+
 class Clock:
     """Times the work of a step, and the sub-steps a stage reports through ``on_progress``."""
 
@@ -80,6 +94,7 @@ class Clock:
                 "name": name,
                 "at_s": round(time.perf_counter() - self.started, 4),
                 "cpu_s": round(_cpu() - self.cpu_started, 4),
+                **_memory(),
             }
         )
 
@@ -137,15 +152,15 @@ def step_ingest(paths: StepPaths, clock: Clock) -> dict[str, Any]:
 def step_segment(paths: StepPaths, clock: Clock) -> dict[str, Any]:
     """Clean folder -> segment outputs, through ``billcx.segment.segment``."""
     segment, write_segment = _need("billcx.segment", "segment", "write_segment")
-    from billcx.segment.chunks import chunk_count
+    from billcx.segment.chunks import chunk_bounds, chunk_count
     from billcx.segment.pipeline import progress_steps
     from billcx.store import CleanData
 
     out = paths.work / "segments"
-    clock.start()
     data = CleanData.load(paths.clean)
-    names = progress_steps(chunk_count(data))
-    result = segment(data, as_of=paths.as_of, on_progress=clock.progress(names))
+    names = progress_steps(len(chunk_bounds(data, chunk_count(data))) + 1)  # labels only: not timed
+    clock.start()
+    result = segment(data, as_of=paths.as_of, workdir=paths.work, on_progress=clock.progress(names))
     write_segment(result, out)
     clock.mark("write")
     return {

@@ -145,7 +145,8 @@ def run_pipeline(config: ProjectConfig, *, as_of: dt.date | None = None, out: Pa
         # priors) come from all customers, per-customer work only from the shard's.
         data = CleanData.load(staging / "clean")
         as_of = as_of or data.latest_date()
-        seg = segment(data, as_of=as_of, settings=config.segment, shard=shard, on_progress=on_progress)
+        seg = segment(data, as_of=as_of, settings=config.segment, shard=shard, workdir=staging.parent,
+                      on_progress=on_progress)
         for fmt in [Format.PARQUET, *extra_formats]:
             write_segment(seg, staging / "segments", fmt=fmt)
         evaluation = seg.model_report.get("risk", {}).get("evaluation", {})

@@ -116,7 +116,8 @@ def register(app: typer.Typer) -> None:
         population = read_population(population_file) if population_file is not None else None
         with progress_callback(ctx) as on_progress:
             result = segment(data, as_of=as_of_date, settings=settings, population=population, shard=part,
-                             chunk_invoices=chunk_invoices, on_progress=on_progress)
+                             chunk_invoices=chunk_invoices, workdir=out.absolute().parent,
+                             on_progress=on_progress)
         if key is not None:  # shareable outputs: keyed ids, no contact fields
             result = dataclasses.replace(result, customers=pseudonymize(result.customers, key),
                                          invoice_risk=pseudonymize(result.invoice_risk, key))

@@ -1,12 +1,11 @@
-"""Chunks of customers: the segment stage's memory follows a chunk, not the whole export.
+"""Chunks of customers: the segment stage's memory follows a chunk, not the export.
 
 Every figure the stage computes per customer depends only on that customer's rows, so customers
-are split into chunks by a hash of their id and each chunk's ledger is built, used and dropped
-before the next one is read (:func:`billcx.segment.fit.prepare`).  Only per-customer results,
-the open invoices and a bounded sample of risk-model training rows are kept.  The number of
-chunks follows the number of invoice rows (:data:`DEFAULT_CHUNK_INVOICES` per chunk); results
-never depend on it (the chunk a customer falls in only decides *when* it is computed, which is why
-polars' fast in-process hash is good enough here, unlike for shards).
+are split into chunks and each chunk's ledger is built, used and dropped before the next one is
+read (:func:`billcx.segment.pipeline.segment`).  Chunks are ranges of customer ids
+(:func:`chunk_bounds`): outputs computed chunk by chunk, in chunk order, are already in customer
+order, so nothing per customer is ever sorted or held twice.  The number of chunks follows the
+number of invoice rows (:data:`DEFAULT_CHUNK_INVOICES` per chunk); results never depend on it.
 
 :func:`data_totals` computes, in one lazy pass before the chunks, the few figures that need the
 whole export: its latest date, the typical invoice (medians) and how many invoices there are.
@@ -26,7 +25,6 @@ from billcx.store import CleanData
 
 DEFAULT_CHUNK_INVOICES = 2_500_000
 DEFAULT_TERMS_DAYS = 30.0
-_SEED = 0x5E6
 
 
 @dataclass(frozen=True)
@@ -71,11 +69,35 @@ def chunk_count(data: CleanData, chunk_invoices: int | None = None) -> int:
     return max(1, math.ceil(rows / size))
 
 
-def chunk_of(data: CleanData, index: int, count: int) -> CleanData:
-    """The customers of chunk ``index`` of ``count`` (all of ``data`` when ``count`` is 1)."""
-    if count == 1:
+def chunk_bounds(data: CleanData, count: int) -> tuple[str, ...]:
+    """Customer ids splitting the customers of ``data`` into ``count`` ranges of about equal size.
+
+    Chunk ``i`` holds the ids from bound ``i - 1`` (inclusive) up to bound ``i`` (exclusive); the
+    first and last ranges are open, so ids found only in the invoices or payments have a chunk
+    too.  Fewer bounds come back when there are fewer distinct ids than chunks.
+    """
+    if count <= 1:
+        return ()
+    ids = data.customers.select(pl.col("customer_id").drop_nulls().unique()).collect().to_series().sort()
+    n = ids.len()
+    picks = {ids[n * k // count] for k in range(1, count)} if n else set()
+    first = ids[0] if n else None
+    return tuple(sorted(p for p in picks if p != first))
+
+
+def in_chunk(bounds: tuple[str, ...], index: int) -> pl.Expr:
+    """``customer_id`` lies in chunk ``index`` of the ranges ``bounds`` (see :func:`chunk_bounds`)."""
+    c = pl.col("customer_id")
+    conditions = ([c >= bounds[index - 1]] if index > 0 else []) + \
+        ([c < bounds[index]] if index < len(bounds) else [])
+    return pl.all_horizontal(conditions) if conditions else pl.lit(True)
+
+
+def chunk_of(data: CleanData, bounds: tuple[str, ...], index: int) -> CleanData:
+    """The customers of chunk ``index`` of the ranges ``bounds`` (all of ``data`` when there is one)."""
+    if not bounds:
         return data
-    mine = (pl.col("customer_id").hash(seed=_SEED) % count) == index
+    mine = in_chunk(bounds, index)
 
     def rows(frame: pl.LazyFrame) -> pl.LazyFrame:
         return frame.filter(mine)

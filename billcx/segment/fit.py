@@ -3,10 +3,10 @@
 :func:`prepare` computes every customer's own figures from the point-in-time ledger (behaviour,
 RFM values, the repeat-purchase summary, risk-model training rows and the point-in-time features
 of the invoices to score); they depend only on the customer's own rows, so they are computed one
-chunk of customers at a time (:mod:`billcx.segment.chunks`) and stacked: memory follows the
-chunk, not the export.  :func:`fit_population` then ranks and fits on them: RFM and value-tier cut
-points, the risk model, the lifetime models.  ``segment()`` scores customers against the result,
-so a shard scored against the whole's population gets exactly the whole's figures.
+chunk of customers at a time (:mod:`billcx.segment.chunks`).  Only the narrow :class:`FitInputs`
+are stacked; :func:`fit_prepared` ranks and fits on them: RFM and value-tier cut points, the risk
+model, the lifetime models.  ``segment()`` scores each chunk against the result, so a shard scored
+against the whole's population gets exactly the whole's figures.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from billcx.segment.behaviour import behaviour_features
-from billcx.segment.chunks import DataTotals, chunk_count, chunk_of, data_totals
-from billcx.segment.cohorts import cohort_table, merge_cohorts
+from billcx.segment.chunks import DataTotals, chunk_bounds, chunk_count, chunk_of, data_totals
+from billcx.segment.cohorts import cohort_table
 from billcx.segment.features import History, build_history, point_in_time_features
 from billcx.segment.ledger import Ledger, build_ledger
 from billcx.segment.lifetime import LifetimeValues, fit_lifetime, purchase_summary, score_lifetime
@@ -82,7 +82,7 @@ class Scoring:
 
 @dataclass(frozen=True)
 class Prepared:
-    """Every customer's own figures as of a date (nothing here compares customers).
+    """The own figures of some customers (one chunk) as of a date (nothing here compares customers).
 
     Attributes:
         as_of: the as-of date.
@@ -93,7 +93,6 @@ class Prepared:
         training: risk-model training rows (only when fitting).
         scoring: inputs of the risk scores and the cohorts (only when scoring).
         warnings: data caveats (unknown time zones).
-        chunks: how many chunks of customers the figures were computed in.
     """
 
     as_of: dt.date
@@ -104,7 +103,6 @@ class Prepared:
     training: TrainingRows | None
     scoring: Scoring | None
     warnings: tuple[str, ...]
-    chunks: int = 1
 
 
 def _open_invoices(ledger: Ledger, history: History) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -179,62 +177,69 @@ def prepare_chunk(data: CleanData, as_of: dt.date, settings: SegmentSettings, *,
     return Prepared(as_of, totals.export_date, behaviour, rfm, summary, training, scoring, warnings)
 
 
-def combine(parts: list[Prepared]) -> Prepared:
-    """The figures of the union of disjoint chunks of customers (as if computed at once)."""
-    if len(parts) == 1:
-        return parts[0]
-    first = parts[0]
+@dataclass(frozen=True)
+class FitInputs:
+    """What fitting the population and scoring lifetime values read, for every customer.
 
-    def stack(frames: list[pl.DataFrame], key: str) -> pl.DataFrame:
-        return pl.concat(frames, how="vertical").sort(key)
+    Narrow per-customer tables, kept in memory across chunks while the wide scoring inputs wait
+    in a :class:`~billcx.segment.spill.ChunkStore`.
 
-    training = None
-    if first.training is not None:
-        training = TrainingRows.combine([p.training for p in parts if p.training is not None])
-    scoring = None
-    if first.scoring is not None:
-        scored = [p.scoring for p in parts if p.scoring is not None]
-        facts = LedgerFacts()
-        for s in scored:
-            facts = facts + s.facts
-        scoring = Scoring(stack([s.open_invoices for s in scored], "invoice_id"),
-                          stack([s.open_features for s in scored], "query_id"),
-                          stack([s.next_invoice for s in scored], "query_id"),
-                          merge_cohorts([s.cohorts for s in scored]), facts)
-    zones = sorted({w for p in parts for w in p.warnings})
-    return Prepared(first.as_of, first.export_date, stack([p.behaviour for p in parts], "customer_id"),
-                    stack([p.rfm for p in parts], "customer_id"),
-                    stack([p.summary for p in parts], "customer_id"),
-                    training, scoring, tuple(zones), chunks=len(parts))
-
-
-def prepare(data: CleanData, as_of: dt.date, settings: SegmentSettings, *, totals: DataTotals, fit: bool,
-            score: bool, chunks: int = 1, step: Callable[[], None] | None = None) -> Prepared:
-    """Each customer's own figures, computed one chunk of customers at a time (see :class:`Prepared`).
-
-    Args:
-        data: the clean tables of the customers to prepare.
-        as_of: the as-of date.
-        settings: the stage settings.
-        totals: :func:`~billcx.segment.chunks.data_totals` of the whole export.
-        fit, score: what to compute (see :func:`prepare_chunk`).
-        chunks: how many chunks of customers (:func:`~billcx.segment.chunks.chunk_count`); the
-            figures do not depend on it.
-        step: called after each chunk's ledger, behaviour, RFM values and the rest.
+    Attributes:
+        as_of, export_date: as in :class:`Prepared`.
+        customers: how many customers.
+        rfm: RFM values (sorted by customer id).
+        summary: the repeat-purchase summary (sorted by customer id).
+        training: risk-model training rows (only when fitting).
+        warnings: data caveats of every chunk.
     """
-    parts = [prepare_chunk(chunk_of(data, index, chunks), as_of, settings, totals=totals, fit=fit,
-                           score=score, step=step) for index in range(chunks)]
-    return combine(parts)
+
+    as_of: dt.date
+    export_date: dt.date
+    customers: int
+    rfm: pl.DataFrame
+    summary: pl.DataFrame
+    training: TrainingRows | None
+    warnings: tuple[str, ...]
+
+    @staticmethod
+    def of(prepared: Prepared) -> FitInputs:
+        """The fit inputs of one prepared chunk."""
+        return FitInputs(prepared.as_of, prepared.export_date, prepared.behaviour.height, prepared.rfm,
+                         prepared.summary, prepared.training, prepared.warnings)
+
+    @staticmethod
+    def combine(parts: list[FitInputs]) -> FitInputs:
+        """The fit inputs of the union of chunks, given in chunk order (ranges of customer ids, so
+        stacking them keeps customer order)."""
+        if len(parts) == 1:
+            return parts[0]
+        first = parts[0]
+        training = None
+        if first.training is not None:
+            training = TrainingRows.combine([p.training for p in parts if p.training is not None])
+        return FitInputs(first.as_of, first.export_date, sum(p.customers for p in parts),
+                         pl.concat([p.rfm for p in parts], how="vertical"),
+                         pl.concat([p.summary for p in parts], how="vertical"),
+                         training, tuple(sorted({w for p in parts for w in p.warnings})))
 
 
-def fit_prepared(prepared: Prepared, settings: SegmentSettings,
+def prepare_fit(data: CleanData, as_of: dt.date, settings: SegmentSettings, *, totals: DataTotals,
+                bounds: tuple[str, ...] = ()) -> FitInputs:
+    """The fit inputs of every customer of ``data``, prepared one chunk (range of ids) at a time."""
+    parts = [FitInputs.of(prepare_chunk(chunk_of(data, bounds, index), as_of, settings, totals=totals,
+                                        fit=True, score=False))
+             for index in range(len(bounds) + 1)]
+    return FitInputs.combine(parts)
+
+
+def fit_prepared(prepared: FitInputs, settings: SegmentSettings,
                  totals: DataTotals) -> tuple[Population, LifetimeValues]:
-    """Fit the population on prepared figures; also returns every customer's lifetime values.
+    """Fit the population on every customer's fit inputs; also returns their lifetime values.
 
     The lifetime values are scored here because the value tiers rank them; the caller scoring the
     same customers reuses them.
     """
-    assert prepared.training is not None, "prepare(..., fit=True) computes the training rows"
+    assert prepared.training is not None, "prepare_chunk(..., fit=True) computes the training rows"
     risk_fit = fit_risk_rows(prepared.training, settings.risk, grace_days=settings.behaviour.grace_days)
     risk = risk_params(risk_fit.model, history_invoices=settings.risk.history_invoices,
                        next_amount=totals.next_amount, next_terms_days=totals.next_terms_days)
@@ -246,7 +251,7 @@ def fit_prepared(prepared: Prepared, settings: SegmentSettings,
         .select(pl.coalesce(pl.col("clv"), pl.col("monetary")).alias("value"), "currency")
     )
     population = Population(
-        as_of=prepared.as_of, export_date=prepared.export_date, customers=prepared.behaviour.height,
+        as_of=prepared.as_of, export_date=prepared.export_date, customers=prepared.customers,
         settings=settings, rfm=fit_rfm_cuts(prepared.rfm), value_tiers=fit_value_cuts(value, settings.tiers),
         risk=risk, lifetime=lifetime, risk_report=risk_fit.report, lifetime_report=lifetime_report,
         warnings=risk_fit.warnings + lifetime_warnings)
@@ -274,7 +279,7 @@ def fit_population(data: CleanData, *, as_of: dt.date | None = None,
     """
     as_of = as_of or data.latest_date()
     totals = data_totals(data, as_of)
-    prepared = prepare(data, as_of, settings, totals=totals, fit=True, score=False,
-                       chunks=chunk_count(data, chunk_invoices))
-    population, _ = fit_prepared(prepared, settings, totals)
+    bounds = chunk_bounds(data, chunk_count(data, chunk_invoices))
+    population, _ = fit_prepared(prepare_fit(data, as_of, settings, totals=totals, bounds=bounds),
+                                 settings, totals)
     return population

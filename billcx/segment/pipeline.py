@@ -5,20 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from billcx.config import to_mapping
-from billcx.segment.chunks import DataTotals, chunk_count, data_totals
-from billcx.segment.fit import LedgerFacts, Prepared, fit_population, fit_prepared, prepare
-from billcx.segment.lifetime import LifetimeValues, score_lifetime
+from billcx.segment.chunks import DataTotals, chunk_bounds, chunk_count, chunk_of, data_totals, in_chunk
+from billcx.segment.cohorts import merge_cohorts
+from billcx.segment.fit import FitInputs, LedgerFacts, Prepared, fit_population, fit_prepared, prepare_chunk
+from billcx.segment.lifetime import score_lifetime
 from billcx.segment.population import Population
 from billcx.segment.reasons import score
 from billcx.segment.result import CUSTOMER_OUTPUT, INVOICE_RISK_OUTPUT, SegmentResult
 from billcx.segment.rfm import GRID, score_rfm
 from billcx.segment.risk import RiskModel, risk_model
 from billcx.segment.settings import SegmentSettings
+from billcx.segment.spill import ChunkStore
 from billcx.segment.tiers import risk_tier, treatment, value_tier_from_cuts
 from billcx.shard import Shard
 from billcx.store import CleanData
@@ -26,10 +30,11 @@ from billcx.store import CleanData
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
-# Each chunk of customers reports four steps (see fit.prepare_chunk), then the whole run four more.
+# Each chunk of customers reports four steps (see fit.prepare_chunk), the fit two, then each chunk one.
 _CHUNK_STEP_NAMES = ("reading the ledger", "payment behaviour", "RFM", "history and risk inputs")
 _CHUNK_STEPS = len(_CHUNK_STEP_NAMES)
-_FINAL_STEPS = ("risk model", "lifetime value", "cohorts", "tiers")
+_FIT_STEPS = ("risk model and lifetime value", "population")
+_SCORE_STEP = "scores and tiers"
 _TASK = "segment"
 DEFAULT_SETTINGS = SegmentSettings()
 
@@ -84,8 +89,13 @@ def _sizes(frame: pl.DataFrame, column: str) -> dict[str, int]:
 
 def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentSettings = DEFAULT_SETTINGS,
             population: Population | None = None, shard: Shard | None = None,
-            chunk_invoices: int | None = None, on_progress: ProgressCallback | None = None) -> SegmentResult:
+            chunk_invoices: int | None = None, workdir: Path | None = None,
+            on_progress: ProgressCallback | None = None) -> SegmentResult:
     """Score and tier every customer (or every customer of one shard) as of a date.
+
+    Customers are prepared one chunk (a range of customer ids) at a time; each chunk's wide
+    scoring inputs wait on disk (:class:`~billcx.segment.spill.ChunkStore`) while the population
+    is fitted on the narrow inputs of all of them, and are then scored chunk by chunk.
 
     Args:
         data: the clean contract tables (``CleanData.load(folder)`` or ``CleanData.from_frames``):
@@ -99,6 +109,9 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
             are those of the unsharded run.
         chunk_invoices: memory bound: customers are prepared in chunks of about this many invoice
             rows (default :data:`billcx.segment.chunks.DEFAULT_CHUNK_INVOICES`); no figure depends on it.
+        workdir: where chunks wait between preparing and scoring when there are several (a
+            temporary ``billcx-segment-*`` folder, removed at the end); default: the system's
+            temporary folder.
         on_progress: called as ``on_progress("segment", step, steps)`` after each step.
 
     Returns:
@@ -113,8 +126,9 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
         as_of = population.check(as_of=as_of, settings=settings)
     as_of = as_of or data.latest_date()
     scored = data.shard(shard) if shard is not None else data
-    chunks = chunk_count(scored, chunk_invoices)
-    total = chunks * _CHUNK_STEPS + len(_FINAL_STEPS)
+    bounds = chunk_bounds(scored, chunk_count(scored, chunk_invoices))
+    chunks = len(bounds) + 1
+    total = len(progress_steps(chunks))
     done = 0
 
     def step() -> None:
@@ -124,30 +138,51 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
         if on_progress is not None:
             on_progress(_TASK, done, total)
 
-    lifetime: LifetimeValues | None = None
     fitted_here = population is None and shard is None
     if fitted_here:
         totals = data_totals(data, as_of)
-        prepared = prepare(data, as_of, settings, totals=totals, fit=True, score=True, chunks=chunks,
-                           step=step)
-        population, lifetime = fit_prepared(prepared, settings, totals)
     else:
         if population is None:
             population = fit_population(data, as_of=as_of, settings=settings, chunk_invoices=chunk_invoices)
         totals = DataTotals(export_date=population.export_date, positive_invoices=0,
                             next_amount=population.risk.next_amount,
                             next_terms_days=population.risk.next_terms_days)
-        prepared = prepare(scored, as_of, settings, totals=totals, fit=False, score=True, chunks=chunks,
-                           step=step)
-    return _score(prepared, population, settings, step, lifetime=lifetime,
-                  about=None if fitted_here else _about(population, shard))
+    with ChunkStore(spill=chunks > 1, folder=workdir) as store:
+        fits: list[FitInputs] = []
+        for index in range(chunks):
+            part = prepare_chunk(chunk_of(scored, bounds, index), as_of, settings, totals=totals,
+                                 fit=fitted_here, score=True, step=step)
+            fits.append(FitInputs.of(part))
+            store.put(index, part)
+            del part
+        inputs = FitInputs.combine(fits)
+        del fits
+        if fitted_here:
+            population, lifetime = fit_prepared(inputs, settings, totals)
+        else:
+            assert population is not None
+            lifetime = score_lifetime(inputs.summary, population.lifetime, settings.clv)
+        step()
+        model = risk_model(population.risk)
+        warnings = [*inputs.warnings, *population.warnings, *lifetime.warnings]
+        step()
+        scores = []
+        for index in range(chunks):
+            values = lifetime.frame.filter(in_chunk(bounds, index)) if bounds else lifetime.frame
+            scores.append(_score_chunk(store.take(index), population, model, values, settings))
+            step()
+    return _result(scores, inputs, population, settings, warnings,
+                   about=None if fitted_here else _about(population, shard))
 
 
 def progress_steps(chunks: int) -> tuple[str, ...]:
     """The names of the steps ``segment`` reports through ``on_progress`` when run in ``chunks`` chunks."""
-    per_chunk = [f"{name} (chunk {i + 1}/{chunks})" if chunks > 1 else name
-                 for i in range(chunks) for name in _CHUNK_STEP_NAMES]
-    return (*per_chunk, *_FINAL_STEPS)
+
+    def named(name: str, i: int) -> str:
+        return f"{name} (chunk {i + 1}/{chunks})" if chunks > 1 else name
+
+    prepared = [named(name, i) for i in range(chunks) for name in _CHUNK_STEP_NAMES]
+    return (*prepared, *_FIT_STEPS, *(named(_SCORE_STEP, i) for i in range(chunks)))
 
 
 def _about(population: Population, shard: Shard | None) -> dict[str, Any]:
@@ -157,27 +192,28 @@ def _about(population: Population, shard: Shard | None) -> dict[str, Any]:
                            "export_date": population.export_date.isoformat()}}
 
 
-def _score(prepared: Prepared, population: Population, settings: SegmentSettings, step: Callable[[], None],
-           *, lifetime: LifetimeValues | None, about: dict[str, Any] | None) -> SegmentResult:
-    """Score prepared customers against a population (see :func:`segment`)."""
-    assert prepared.scoring is not None, "prepare(..., score=True) computes the scoring inputs"
-    scoring, behaviour = prepared.scoring, prepared.behaviour
-    warnings = [*prepared.warnings, *population.warnings]
+@dataclass(frozen=True)
+class _Scored:
+    """The scored outputs of one chunk."""
+
+    customers: pl.DataFrame
+    invoice_risk: pl.DataFrame
+    cohorts: pl.DataFrame
+    facts: LedgerFacts
+
+
+def _score_chunk(prepared: Prepared, population: Population, model: RiskModel, lifetime: pl.DataFrame,
+                 settings: SegmentSettings) -> _Scored:
+    """Score one prepared chunk against a population (``lifetime``: the chunk's lifetime values)."""
+    assert prepared.scoring is not None, "prepare_chunk(..., score=True) computes the scoring inputs"
+    scoring = prepared.scoring
     rfm = score_rfm(prepared.rfm, population.rfm)
-    model = risk_model(population.risk)
     invoice_risk = _invoice_risk(scoring.open_invoices, scoring.open_features, model, settings)
     customer_risk = _next_invoice_risk(scoring.next_invoice, model, settings)
-    step()
-    if lifetime is None:
-        lifetime = score_lifetime(prepared.summary, population.lifetime, settings.clv)
-    warnings.extend(lifetime.warnings)
-    step()
-    cohorts = scoring.cohorts
-    step()
     customers = (
-        behaviour.join(rfm, on="customer_id", how="left")
+        prepared.behaviour.join(rfm, on="customer_id", how="left")
         .join(customer_risk, on="customer_id", how="left")
-        .join(lifetime.frame, on="customer_id", how="left")
+        .join(lifetime, on="customer_id", how="left")
     )
     values = customers.select(pl.coalesce(pl.col("clv"), pl.col("monetary")).alias("value"), "currency")
     customers = customers.with_columns(
@@ -188,16 +224,32 @@ def _score(prepared: Prepared, population: Population, settings: SegmentSettings
         name.alias("treatment"), reason.alias("treatment_reason"),
         pl.col("on_time_rate", "mean_days_late", "lateness_trend_days", "partial_payment_ratio").round(4),
     )).sort("customer_id")
-    step()
-    report = _report(prepared, scoring.facts, customers, invoice_risk, population.risk_report,
+    return _Scored(customers, invoice_risk, scoring.cohorts, scoring.facts)
+
+
+def _result(scores: list[_Scored], inputs: FitInputs, population: Population, settings: SegmentSettings,
+            warnings: list[str], *, about: dict[str, Any] | None) -> SegmentResult:
+    """The stage's result from the scored chunks (in chunk order, so customers stay in id order)."""
+    if len(scores) == 1:
+        only = scores[0]
+        customers, invoice_risk, cohorts, facts = only.customers, only.invoice_risk, only.cohorts, only.facts
+    else:
+        customers = pl.concat([s.customers for s in scores], how="vertical")
+        invoice_risk = pl.concat([s.invoice_risk for s in scores], how="vertical").sort("invoice_id")
+        cohorts = merge_cohorts([s.cohorts for s in scores])
+        facts = LedgerFacts()
+        for s in scores:
+            facts = facts + s.facts
+    scores.clear()
+    report = _report(inputs, facts, customers, invoice_risk, population.risk_report,
                      population.lifetime_report, settings, warnings)
     if about is not None:
         report.update(about)
     return SegmentResult(customers=customers, invoice_risk=invoice_risk, cohorts=cohorts, model_report=report,
-                         as_of=prepared.as_of, warnings=tuple(warnings), population=population)
+                         as_of=inputs.as_of, warnings=tuple(warnings), population=population)
 
 
-def _report(prepared: Prepared, facts: LedgerFacts, customers: pl.DataFrame, invoice_risk: pl.DataFrame,
+def _report(prepared: FitInputs, facts: LedgerFacts, customers: pl.DataFrame, invoice_risk: pl.DataFrame,
             risk: dict[str, Any], lifetime: dict[str, Any], settings: SegmentSettings,
             warnings: list[str]) -> dict[str, Any]:
     def day(d: dt.date | None) -> str | None:

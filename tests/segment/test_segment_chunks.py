@@ -10,13 +10,14 @@ report (which says nothing about chunks).  A small ``chunk_invoices`` forces man
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import polars as pl
 import pytest
 
 from billcx.errors import UsageError
 from billcx.segment import SegmentResult, SegmentSettings, segment
-from billcx.segment.chunks import chunk_count, chunk_of, data_totals
+from billcx.segment.chunks import chunk_bounds, chunk_count, chunk_of, data_totals
 from billcx.segment.fit import fit_population
 from billcx.segment.settings import RiskSettings
 from billcx.shard import Shard
@@ -37,16 +38,55 @@ def _assert_same(a: SegmentResult, b: SegmentResult) -> None:
 def test_chunks_partition_the_customers(sample_clean: CleanData) -> None:
     count = chunk_count(sample_clean, 700)
     assert count > 3
-    ids = [chunk_of(sample_clean, i, count).customers.select("customer_id").collect()["customer_id"]
+    bounds = chunk_bounds(sample_clean, count)
+    assert len(bounds) == count - 1
+    ids = [chunk_of(sample_clean, bounds, i).customers.select("customer_id").collect()["customer_id"].sort()
            for i in range(count)]
     every = sample_clean.customers.select("customer_id").collect()["customer_id"].sort()
-    assert pl.concat(ids).sort().equals(every)
+    # Ranges in order: the chunks, stacked in chunk order, are the customers in id order.
+    assert pl.concat(ids).equals(every)
     assert all(0 < s.len() < every.len() for s in ids), "an empty chunk or one holding everyone"
+
+
+def test_ids_outside_the_customer_table_still_have_a_chunk(sample_clean: CleanData) -> None:
+    bounds = chunk_bounds(sample_clean, 4)
+    orphans = pl.DataFrame({"customer_id": ["", "~~~"]}).lazy()  # before the first id, after the last
+    data = CleanData(orphans, orphans, orphans)
+    held = [chunk_of(data, bounds, i).customers.collect()["customer_id"].to_list()
+            for i in range(len(bounds) + 1)]
+    assert held[0] == [""] and held[-1] == ["~~~"] and sum(map(len, held)) == 2
+
+
+def test_fewer_ids_than_chunks_give_fewer_chunks() -> None:
+    tiny = pl.DataFrame({"customer_id": ["a", "b", "b"]}).lazy()
+    data = CleanData(tiny, tiny, tiny)
+    assert chunk_bounds(data, 10) == ("b",)
+    assert chunk_bounds(data, 1) == ()
 
 
 def test_many_chunks_give_the_one_chunk_result(sample_clean: CleanData, sample_result: SegmentResult) -> None:
     chunked = segment(sample_clean, chunk_invoices=700)
     _assert_same(chunked, sample_result)
+
+
+def test_spilled_chunks_are_removed_after_the_run(sample_clean: CleanData, sample_result: SegmentResult,
+                                                  tmp_path: Path) -> None:
+    _assert_same(segment(sample_clean, chunk_invoices=700, workdir=tmp_path), sample_result)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_spilled_chunks_are_removed_when_a_run_fails(sample_clean: CleanData, tmp_path: Path) -> None:
+    seen: list[list[Path]] = []
+
+    def fail_after_two_chunks(task: str, done: int, total: int) -> None:
+        seen.append(list(tmp_path.glob("billcx-segment-*/*.arrow")))
+        if done == 8:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        segment(sample_clean, chunk_invoices=700, workdir=tmp_path, on_progress=fail_after_two_chunks)
+    assert seen[-1], "the first chunks were written to the work folder"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_training_sample_does_not_depend_on_chunks(sample_clean: CleanData) -> None:
