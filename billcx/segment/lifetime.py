@@ -100,11 +100,15 @@ def _bgnbd(params: LifetimeParams) -> BgNbdParams:
 def _bgnbd_expected(params: BgNbdParams, x: np.ndarray, tx: np.ndarray,
                     t: np.ndarray) -> Callable[[float], np.ndarray]:
     # Customers share (x, t_x, T) often (daily periods): evaluate the hypergeometric once per pattern.
-    keys, inverse = np.unique(np.stack([x, tx, t], axis=1), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    # A hash group-by finds them: np.unique(axis=0) sorts rows, ~1 s per 500k customers.
+    rows = pl.DataFrame({"x": x, "tx": tx, "t": t})
+    keys = rows.unique(maintain_order=True).with_row_index("_k")
+    inverse = rows.join(keys, on=["x", "tx", "t"], how="left", maintain_order="left") \
+        .get_column("_k").to_numpy()
+    kx, ktx, kt = (keys.get_column(c).to_numpy() for c in ("x", "tx", "t"))
 
     def expected(h: float) -> np.ndarray:
-        return expected_purchases(params, h, keys[:, 0], keys[:, 1], keys[:, 2])[inverse]
+        return expected_purchases(params, h, kx, ktx, kt)[inverse]
 
     return expected
 
