@@ -77,7 +77,8 @@ def load_settings(path: Path | None) -> SegmentSettings:
 
 ChunkOpt = Annotated[int | None, typer.Option(
     "--chunk-invoices", min=1, help="Memory bound: prepare customers in chunks of about this many "
-    "invoice rows (default 2,500,000). Results do not depend on it.")]
+    "invoice rows (default 2,500,000); chunks wait to be scored in a temporary billcx-segment-* folder "
+    "beside --out. Results do not depend on it.")]
 PseudonymizeOpt = Annotated[Path | None, typer.Option(
     "--pseudonymize", help="Key file: replace customer ids with keyed hashes and drop contact fields, "
     "so the outputs can be shared.", exists=True, dir_okay=False)]

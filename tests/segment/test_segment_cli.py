@@ -124,3 +124,14 @@ def test_pseudonymize_replaces_ids_and_keeps_scores(tmp_path: Path) -> None:
     assert b.drop("customer_id").equals(a.drop("customer_id"))
     risk = pl.read_parquet(shared / "invoice_risk.parquet")
     assert not set(risk["customer_id"].to_list()) & set(a["customer_id"].to_list())
+
+
+def test_chunked_run_matches_and_leaves_no_spill_folder_beside_out(clean_dir: Path, tmp_path: Path) -> None:
+    whole, chunked = tmp_path / "whole", tmp_path / "chunked"
+    for out, extra in ((whole, []), (chunked, ["--chunk-invoices", "700"])):
+        args = ["segment", str(clean_dir), "-o", str(out), "--as-of", "2024-12-31", *extra]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chunked", "whole"]  # no billcx-segment-* left
+    for name in ("customers.parquet", "invoice_risk.parquet", "cohorts.parquet"):
+        assert (whole / name).read_bytes() == (chunked / name).read_bytes(), name
