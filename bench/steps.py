@@ -263,34 +263,37 @@ def step_pandas_summary(paths: StepPaths, clock: Clock) -> dict[str, Any]:
     return {"customers": len(frame)}
 
 
+def _agrees_with_pandas(paths: StepPaths, frame: pl.DataFrame) -> bool | None:
+    """Whether ``frame`` equals the pandas baseline's summary (None: that step has not run)."""
+    import pandas as pd
+
+    from bench.baselines import same_summary
+
+    theirs = paths.work / "pandas_summary.parquet"
+    return same_summary(pd.read_parquet(theirs), frame) if theirs.exists() else None
+
+
 def step_lifetimes_summary(paths: StepPaths, clock: Clock) -> dict[str, Any]:
     """Baseline (d): the same summary through the lifetimes library, checked against the pandas one."""
     _need("lifetimes", "__version__")
-    import pandas as pd
-
-    from bench.baselines import lifetimes_summary, same_summary
+    from bench.baselines import lifetimes_summary
 
     clock.start()
     frame = lifetimes_summary(paths.clean, paths.as_of)
     clock.stop()
-    theirs = paths.work / "pandas_summary.parquet"
-    agrees = same_summary(pd.read_parquet(theirs), pl.from_pandas(frame)) if theirs.exists() else None
+    agrees = _agrees_with_pandas(paths, pl.from_pandas(frame))
     return {"customers": len(frame), "agrees_with_pandas": agrees}
 
 
 def step_billcx_summary(paths: StepPaths, clock: Clock) -> dict[str, Any]:
     """The same summary through ``billcx.segment.summary_data``, checked against the pandas one."""
     _need("billcx.segment", "summary_data")
-    import pandas as pd
-
-    from bench.baselines import billcx_summary, same_summary
+    from bench.baselines import billcx_summary
 
     clock.start()
     frame = billcx_summary(paths.clean, paths.as_of)
     clock.stop()
-    theirs = paths.work / "pandas_summary.parquet"
-    agrees = same_summary(pd.read_parquet(theirs), frame) if theirs.exists() else None
-    return {"customers": frame.height, "agrees_with_pandas": agrees}
+    return {"customers": frame.height, "agrees_with_pandas": _agrees_with_pandas(paths, frame)}
 
 
 STEPS: dict[str, Callable[[StepPaths, Clock], dict[str, Any]]] = {

@@ -30,10 +30,10 @@ from billcx.store import CleanData
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
-# Each chunk of customers reports four steps (see fit.prepare_chunk), the fit two, then each chunk one.
+# Each chunk of customers reports four steps (see fit.prepare_chunk), the fit one, then each chunk one.
 _CHUNK_STEP_NAMES = ("reading the ledger", "payment behaviour", "RFM", "history and risk inputs")
 _CHUNK_STEPS = len(_CHUNK_STEP_NAMES)
-_FIT_STEPS = ("risk model and lifetime value", "population")
+_FIT_STEP = "risk model and lifetime value"
 _SCORE_STEP = "scores and tiers"
 _TASK = "segment"
 DEFAULT_SETTINGS = SegmentSettings()
@@ -165,7 +165,6 @@ def segment(data: CleanData, *, as_of: dt.date | None = None, settings: SegmentS
         step()
         model = risk_model(population.risk)
         warnings = [*inputs.warnings, *population.warnings, *lifetime.warnings]
-        step()
         scores = []
         for index in range(chunks):
             values = lifetime.frame.filter(in_chunk(bounds, index)) if bounds else lifetime.frame
@@ -182,7 +181,7 @@ def progress_steps(chunks: int) -> tuple[str, ...]:
         return f"{name} (chunk {i + 1}/{chunks})" if chunks > 1 else name
 
     prepared = [named(name, i) for i in range(chunks) for name in _CHUNK_STEP_NAMES]
-    return (*prepared, *_FIT_STEPS, *(named(_SCORE_STEP, i) for i in range(chunks)))
+    return (*prepared, _FIT_STEP, *(named(_SCORE_STEP, i) for i in range(chunks)))
 
 
 def _about(population: Population, shard: Shard | None) -> dict[str, Any]:
@@ -240,7 +239,6 @@ def _result(scores: list[_Scored], inputs: FitInputs, population: Population, se
         facts = LedgerFacts()
         for s in scores:
             facts = facts + s.facts
-    scores.clear()
     report = _report(inputs, facts, customers, invoice_risk, population.risk_report,
                      population.lifetime_report, settings, warnings)
     if about is not None:

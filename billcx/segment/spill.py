@@ -25,7 +25,8 @@ class ChunkStore:
     """Prepared chunks by index; spilled to ``<folder>/billcx-segment-*`` when ``spill`` is set.
 
     Use as a context manager: the spill folder lives as long as the ``with`` block.  Only the
-    scoring inputs are kept (training rows are for the fit, which reads them first).
+    scoring inputs are kept: training rows and the purchase summary are for the fit, which reads
+    them first (a chunk comes back with an empty summary).
     """
 
     def __init__(self, *, spill: bool, folder: Path | None = None) -> None:
@@ -53,8 +54,8 @@ class ChunkStore:
         return self._dir / f"chunk-{index:05d}-{name}.arrow"
 
     def put(self, index: int, prepared: Prepared) -> None:
-        """Keep chunk ``index`` (without its training rows) until :meth:`take`."""
-        kept = dataclasses.replace(prepared, training=None)
+        """Keep chunk ``index`` (without its training rows and summary) until :meth:`take`."""
+        kept = dataclasses.replace(prepared, training=None, summary=prepared.summary.clear())
         if not self.spill:
             self._held[index] = kept
             return
@@ -78,7 +79,7 @@ class ChunkStore:
 
 def _frames(prepared: Prepared) -> dict[str, pl.DataFrame]:
     """The per-customer and per-invoice frames of a chunk, by name."""
-    frames = {"behaviour": prepared.behaviour, "rfm": prepared.rfm, "summary": prepared.summary}
+    frames = {"behaviour": prepared.behaviour, "rfm": prepared.rfm}
     if prepared.scoring is not None:
         s = prepared.scoring
         frames.update(open_invoices=s.open_invoices, open_features=s.open_features,
@@ -93,5 +94,4 @@ def _with_frames(prepared: Prepared, frames: dict[str, pl.DataFrame]) -> Prepare
         scoring = dataclasses.replace(prepared.scoring, open_invoices=frames["open_invoices"],
                                       open_features=frames["open_features"],
                                       next_invoice=frames["next_invoice"])
-    return dataclasses.replace(prepared, behaviour=frames["behaviour"], rfm=frames["rfm"],
-                               summary=frames["summary"], scoring=scoring)
+    return dataclasses.replace(prepared, behaviour=frames["behaviour"], rfm=frames["rfm"], scoring=scoring)
