@@ -32,7 +32,7 @@ import polars as pl
 from billcx.atomic import atomic_dir
 from billcx.errors import UsageError
 from billcx.export import neutralise_formulas, to_csv_bytes
-from billcx.render.result import RenderResult
+from billcx.render.result import BodyStore, RenderResult
 from billcx.render.tables import FAILURES, TASKS
 from billcx.schema import MANIFEST
 
@@ -45,14 +45,19 @@ def _iso_instants(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(cols) if cols else frame
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(ensure_ascii=False) builds per call
+_BATCH_ROWS = 4096
+
+
 def _write_jsonl(root: Path, rel: str, frame: pl.DataFrame, sums: dict[str, str]) -> None:
-    """One JSON object per row, streamed (no second copy of a 100,000-row manifest in memory)."""
+    """One JSON object per row, written in batches (never a second copy of the whole manifest)."""
     digest = hashlib.sha256()
+    encode = _JSON.encode
     with open(root / rel, "wb") as fh:
-        for row in _iso_instants(frame).iter_rows(named=True):
-            line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
-            fh.write(line)
-            digest.update(line)
+        for batch in _iso_instants(frame).iter_slices(_BATCH_ROWS):
+            data = "".join([encode(row) + "\n" for row in batch.iter_rows(named=True)]).encode("utf-8")
+            fh.write(data)
+            digest.update(data)
     sums[rel] = digest.hexdigest()
 
 
@@ -67,6 +72,30 @@ def _write(root: Path, rel: str, data: bytes, sums: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     sums[rel] = hashlib.sha256(data).hexdigest()
+
+
+def _write_bodies(root: Path, bodies: BodyStore, sums: dict[str, str]) -> None:
+    """Every stored body as its own new file (the folder is fresh: ``O_EXCL``).
+
+    Tens of thousands of small files: plain ``os`` calls on string paths, each folder made once,
+    and the checksum the store kept when the body was rendered.
+    """
+    base = os.fspath(root)
+    made: set[str] = set()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for rel, data, sha in bodies.items():
+        folder = os.path.dirname(rel)
+        if folder not in made:
+            os.makedirs(os.path.join(base, folder), exist_ok=True)
+            made.add(folder)
+        fd = os.open(os.path.join(base, rel), flags, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        sums[rel] = sha
 
 
 def _flush_to_disk(root: Path) -> None:
@@ -121,8 +150,7 @@ def write_bundle(result: RenderResult, out_dir: str | Path) -> Path:
     with atomic_dir(out) as tmp:
         (tmp / "email").mkdir()
         (tmp / "letters").mkdir()
-        for rel, data in result.bodies:
-            _write(tmp, rel, data, sums)
+        _write_bodies(tmp, result.bodies, sums)
         _write_jsonl(tmp, BUNDLE_MARKER, result.manifest, sums)
         for rel, data in bundle_files(result).items():
             _write(tmp, rel, data, sums)

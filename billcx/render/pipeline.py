@@ -143,7 +143,7 @@ def render(schedule: pl.DataFrame, data: CleanData, *, settings: RenderSettings 
             ch = r.manifest["channel"]
             by_channel[ch] = by_channel.get(ch, 0) + 1
             if r.body is not None:
-                store.add(str(r.manifest["path"]), r.body)
+                store.add(str(r.manifest["path"]), r.body, str(r.manifest["sha256"]))
             if r.sms is not None:
                 sms_rows.append(tuple(r.sms[n] for n in _SMS_NAMES))
                 segments += int(r.sms["segments"])

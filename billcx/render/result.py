@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,23 +24,33 @@ class BodyStore:
 
     def __init__(self) -> None:
         self._file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
-        self._index: dict[str, tuple[int, int]] = {}
+        self._index: dict[str, tuple[int, int, str]] = {}
         self._end = 0
 
-    def add(self, path: str, data: bytes) -> None:
-        """Store ``data`` as the body of bundle path ``path`` (paths are unique)."""
+    def add(self, path: str, data: bytes, sha256: str | None = None) -> None:
+        """Store ``data`` as the body of bundle path ``path`` (paths are unique).
+
+        ``sha256`` is its hex digest when the caller has it already (the manifest's); else it is
+        computed here.  The bundle's SHA256SUMS lists it.
+        """
         if path in self._index:
             raise ValueError(f"duplicate bundle path {path}")
         self._file.seek(self._end)
         self._file.write(data)
-        self._index[path] = (self._end, len(data))
+        self._index[path] = (self._end, len(data), sha256 or hashlib.sha256(data).hexdigest())
         self._end += len(data)
 
     def get(self, path: str) -> bytes:
         """The body stored for ``path``."""
-        offset, length = self._index[path]
+        offset, length, _ = self._index[path]
         self._file.seek(offset)
         return self._file.read(length)
+
+    def items(self) -> Iterator[tuple[str, bytes, str]]:
+        """``(path, body, sha256 hex digest)`` in insertion order."""
+        for path, (offset, length, sha) in list(self._index.items()):
+            self._file.seek(offset)
+            yield path, self._file.read(length), sha
 
     def paths(self) -> list[str]:
         """Stored paths in insertion order."""

@@ -11,6 +11,7 @@ import pytest
 
 from billcx.errors import UsageError
 from billcx.render import pipeline, render, write_bundle
+from billcx.render.result import BodyStore
 from billcx.store import CleanData
 
 from .builders import golden_rows, row, schedule
@@ -137,3 +138,16 @@ def test_duplicate_keys_and_unknown_customers_are_failures(data: CleanData) -> N
         ("noinv", "data"),
     ]
     assert result.exit_code == 1
+
+
+def test_body_store_keeps_each_bodys_digest_and_order() -> None:
+    store = BodyStore()
+    store.add("email/b.eml", b"second body")
+    store.add("email/a.eml", b"first", sha256="given-digest")
+    assert [(p, d) for p, d, _ in store.items()] == [
+        ("email/b.eml", b"second body"), ("email/a.eml", b"first")]
+    digests = {p: s for p, _, s in store.items()}
+    assert digests == {"email/b.eml": hashlib.sha256(b"second body").hexdigest(),
+                       "email/a.eml": "given-digest"}
+    with pytest.raises(ValueError, match="duplicate bundle path"):
+        store.add("email/a.eml", b"again")
