@@ -166,34 +166,46 @@ def payments_vs_invoices(
     payments: pl.LazyFrame, invoices: pl.LazyFrame, rejected: pl.Series, *, input_name: InputName
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Find payments naming an unknown (or rejected) invoice, or an invoice of another customer or
-    currency -- with one streaming join of the compared columns that keeps only those payments.
+    currency.
+
+    One streaming anti-join on (invoice, customer, currency) keeps only the payments that match no
+    invoice exactly (few); only those are joined with their invoice to say what differs.
 
     Returns:
         (``__src, __idx`` of the payments found, their issues).
     """
-    inv = invoices.select(
-        "invoice_id", __inv_customer=pl.col("customer_id"), __inv_currency=pl.col("currency")
-    )
-    keys = payments.select(SRC, IDX, "invoice_id", "customer_id", "currency")
+    triple = ["invoice_id", "customer_id", "currency"]
+    keys = payments.select(SRC, IDX, *triple)
     applied = pl.col("invoice_id").is_not_null()
-    orphan = applied & pl.col("__inv_customer").is_null()
-    wrong_customer = applied & ~orphan & (pl.col("customer_id") != pl.col("__inv_customer"))
-    wrong_currency = applied & ~orphan & ~wrong_customer & (pl.col("currency") != pl.col("__inv_currency"))
-    # The join holds the invoices' side in memory (~0.3 GiB per million invoices): beyond
+    # The anti-join holds the invoices' side in memory (their three key columns): beyond
     # JOIN_PART_ROWS invoices it runs once per slice of invoice ids, each holding one slice. The
     # slices only split the work (a polars hash, never stored); the rows found are the same.
-    parts = max(1, -(-count_rows(inv) // JOIN_PART_ROWS))
-    found_parts = []
+    parts = max(1, -(-count_rows(invoices) // JOIN_PART_ROWS))
+    suspect_parts = []
     for part in range(parts):
         mine = (pl.col("invoice_id").hash(seed=0) % parts) == part if parts > 1 else pl.lit(True)
-        found_parts.append(
+        suspect_parts.append(
             keys.filter(applied & mine)
-            .join(inv.filter(mine), on="invoice_id", how="left")
-            .with_columns(o=orphan, c=wrong_customer, m=wrong_currency)
-            .filter(pl.col("o") | pl.col("c") | pl.col("m"))
+            .join(invoices.select(triple).filter(mine), on=triple, how="anti")
             .collect(engine="streaming")
         )
-    joined = pl.concat(found_parts).sort(SRC, IDX)
+    suspects = pl.concat(suspect_parts)
+    if suspects.is_empty():
+        return suspects.select(SRC, IDX), empty_issues()
+    inv = invoices.select(
+        "invoice_id", __inv_customer=pl.col("customer_id"), __inv_currency=pl.col("currency")
+    ).join(suspects.lazy().select("invoice_id").unique(), on="invoice_id", how="semi")
+    orphan = pl.col("__inv_customer").is_null()
+    wrong_customer = ~orphan & (pl.col("customer_id") != pl.col("__inv_customer"))
+    wrong_currency = ~orphan & ~wrong_customer & (pl.col("currency") != pl.col("__inv_currency"))
+    joined = (
+        suspects.lazy()
+        .join(inv, on="invoice_id", how="left")
+        .with_columns(o=orphan, c=wrong_customer, m=wrong_currency)
+        .filter(pl.col("o") | pl.col("c") | pl.col("m"))
+        .sort(SRC, IDX)
+        .collect(engine="streaming")
+    )
     if joined.is_empty():
         return joined.select(SRC, IDX), empty_issues()
     found = pl.concat(
