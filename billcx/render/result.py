@@ -63,8 +63,8 @@ class BodyStore:
         return path in self._index
 
     def __iter__(self) -> Iterator[tuple[str, bytes]]:
-        for path in list(self._index):
-            yield path, self.get(path)
+        for path, data, _ in self.items():
+            yield path, data
 
     @property
     def nbytes(self) -> int:
