@@ -146,7 +146,7 @@ def run_pipeline(config: ProjectConfig, *, as_of: dt.date | None = None, out: Pa
         data = CleanData.load(staging / "clean")
         as_of = as_of or data.latest_date()
         seg = segment(data, as_of=as_of, settings=config.segment, shard=shard, workdir=staging.parent,
-                      on_progress=on_progress)
+                      chunk_invoices=config.run.chunk_invoices, on_progress=on_progress)
         for fmt in [Format.PARQUET, *extra_formats]:
             write_segment(seg, staging / "segments", fmt=fmt)
         evaluation = seg.model_report.get("risk", {}).get("evaluation", {})

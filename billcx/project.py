@@ -48,12 +48,15 @@ class RunSettings:
         as_of: the date the run is as of (YYYY-MM-DD); empty for the latest date in the data.
         formats: extra table formats written next to Parquet (csv, xlsx, jsonl).
         report: write report.html into the run folder.
+        chunk_invoices: segment's memory bound: customers are prepared in chunks of about this many
+            invoice rows (no figure depends on it; lower it where memory is tight, docs/scale.md).
     """
 
     out: str = "runs"
     as_of: str = ""
     formats: tuple[str, ...] = ()
     report: bool = True
+    chunk_invoices: int = 2_500_000  # billcx.segment.chunks.DEFAULT_CHUNK_INVOICES
 
     def __post_init__(self) -> None:
         if self.as_of:
@@ -64,6 +67,9 @@ class RunSettings:
         for f in self.formats:
             if f not in {x.value for x in Format} - {"parquet"}:
                 raise ValueError(f"formats: unknown format {f!r}; use csv, xlsx or jsonl")
+        if self.chunk_invoices < 1:
+            raise ValueError("chunk_invoices must be a positive number of invoice rows, "
+                             f"found {self.chunk_invoices}")
 
 
 @dataclass(frozen=True)

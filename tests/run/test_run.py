@@ -72,6 +72,40 @@ def test_rerun_is_byte_identical(sample_run: Path, tmp_path: Path) -> None:
     assert _tree_digest(tmp_path / "run-2026-10-31") == _tree_digest(sample_run)
 
 
+def test_segment_chunk_size_from_the_config_changes_no_output(
+    sample_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """[run] chunk_invoices bounds segment's memory; 5,224 invoices in chunks of ~700 give the same run."""
+    import billcx.pipeline
+
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project)
+    config = project / "billcx.toml"
+    config.write_text(config.read_text().replace("[run]\n", "[run]\nchunk_invoices = 700\n"))
+    seen: list[object] = []
+    real_segment = billcx.pipeline.segment
+
+    def recording_segment(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs.get("chunk_invoices"))
+        return real_segment(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(billcx.pipeline, "segment", recording_segment)
+    result = runner.invoke(app, ["--quiet", "run", "--config", str(config), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert seen == [700]
+    run = tmp_path / "o" / "run-2026-10-31"
+    for stage in ("segments", "plan", "bundle"):
+        assert _tree_digest(run / stage) == _tree_digest(sample_run / stage), stage
+
+
+def test_chunk_invoices_must_be_positive(tmp_path: Path) -> None:
+    config = tmp_path / "billcx.toml"
+    config.write_text("[run]\nchunk_invoices = 0\n")
+    with pytest.raises(ConfigError, match="chunk_invoices must be a positive number of invoice rows, "
+                       "found 0"):
+        load_config(config)
+
+
 def test_failing_stage_stops_the_run_and_keeps_partial_output_aside(tmp_path: Path) -> None:
     project = tmp_path / "messy_project"
     shutil.copytree(SAMPLE / "messy", project / "exports")
