@@ -296,6 +296,15 @@ class Writer:
         Adjacent fragments of one style are merged, so each line is a few ``(style, text, width)``.
         """
         limit = width + 1e-6
+        if len(runs) == 1 and "\n" not in runs[0][1]:
+            plain = self._wrap_plain(runs[0][0], runs[0][1], limit)
+            if plain is not None:
+                return plain
+        return self._wrap_runs(runs, width)
+
+    def _wrap_runs(self, runs: list[tuple[Style, str]], width: float) -> list[list[Fragment]]:
+        """The general :meth:`wrap`: any runs, forced breaks, words cut when wider than a line."""
+        limit = width + 1e-6
         lines: list[list[Fragment]] = []
         line: list[Fragment] = []
         used = 0.0
@@ -328,6 +337,38 @@ class Writer:
             used += space_w + unit_w
         if line:
             lines.append(line)
+        return lines
+
+    def _wrap_plain(self, style: Style, text: str, limit: float) -> list[list[Fragment]] | None:
+        """:meth:`wrap` of one run without line breaks (most paragraphs and cells), in one pass.
+
+        The same lines, texts and widths as the general path -- the sums are made in its order --
+        or None when a word is wider than a line (the general path cuts it).
+        """
+        measure = self.metrics(style).units
+        k = style.size * MM_PER_PT / 1000
+        space_w = measure(" ") * k
+        lines: list[list[Fragment]] = []
+        words: list[str] = []
+        frag_w = used = 0.0
+        for word in text.split(" "):
+            if not word:
+                continue
+            w = measure(word) * k
+            if w > limit:
+                return None
+            if words and used + space_w + w > limit:
+                lines.append([(style, " ".join(words), frag_w)])
+                words, frag_w, used = [], 0.0, 0.0
+            if words:
+                frag_w = frag_w + (w + space_w)
+                used += space_w + w
+            else:
+                frag_w = w
+                used += 0.0 + w
+            words.append(word)
+        if words:
+            lines.append([(style, " ".join(words), frag_w)])
         return lines
 
     def _cut(self, unit: list[Fragment], width: float) -> list[list[Fragment]]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from fpdf import FPDF
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billcx.render import RenderSettings, init_templates, letter_layout, render
 from billcx.render.letter_layout import Paragraph, Style, Table, Writer, parse_letter_html
@@ -109,6 +111,22 @@ def test_wrap_cuts_a_word_longer_than_the_line_and_honours_line_breaks() -> None
     assert len(lines) >= 4
     assert all(sum(p[2] for p in line) <= 50 + 1e-6 for line in lines)
     assert "".join(p[1] for p in lines[-1]) == "next"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(["a", "W", "é", "€", " ", "  ", "\xa0", "longword", "x" * 30]),
+                     max_size=40).map("".join),
+       width=st.sampled_from([5.0, 20.0, 50.0, 170.0]), bold=st.booleans())
+def test_one_run_fast_wrap_equals_the_general_wrap(text: str, width: float, bold: bool) -> None:
+    """The one-run path gives the general path's lines, texts and float widths exactly (or declines)."""
+    w = _writer()
+    style = Style("B" if bold else "", BODY)
+    fast = w._wrap_plain(style, text, width + 1e-6)
+    general = w._wrap_runs([(style, text)], width)
+    if fast is None:  # a word wider than the line: only the general path cuts words
+        assert any(w.width(style, word) > width + 1e-6 for word in text.split(" "))
+    else:
+        assert fast == general
 
 
 def _parts(body: str) -> LetterParts:
