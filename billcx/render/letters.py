@@ -59,6 +59,8 @@ def to_cp1252(text: str) -> str:
         LetterFontError: characters without a safe Latin transliteration remain (their code points
             are named, never the text).
     """
+    if text.isascii():  # ASCII is Windows-1252 as it is, and nothing in it is transliterated
+        return text
     text = text.translate(_TRANSLIT)
     try:
         text.encode("cp1252")

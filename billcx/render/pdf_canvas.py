@@ -129,7 +129,9 @@ class CorePdf:
         self._pages[-1].append(f"{level / 255:.3f} g".encode("ascii"))
 
     def text(self, x: float, y: float, text: str) -> None:  # noqa: D102
-        data = text.translate(_ESCAPE).encode("cp1252")
+        if "\\" in text or "(" in text or ")" in text or "\r" in text:
+            text = text.translate(_ESCAPE)
+        data = text.encode("cp1252")
         self._pages[-1].append(b"BT %b %.2f %.2f Td (%b) Tj ET"
                                % (self._font, x * MM, (A4[1] - y) * MM, data))
 
