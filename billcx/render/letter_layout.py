@@ -96,11 +96,12 @@ def parse_letter_html(source: str, *, size: float, clean: Callable[[str], str]) 
         return para
 
     for m in _TOKEN.finditer(source):
-        closing, tag, raw_attrs, text = m[1], m[2], m[3], m[4]
+        closing, tag, raw_attrs, text = m.groups()
         if text is not None:
             if "&" in text:
                 text = clean(html.unescape(text))
-            text = _SPACES.sub(" ", text)
+            if "\n" in text or "  " in text or "\t" in text or "\r" in text or "\f" in text:
+                text = _SPACES.sub(" ", text)  # most runs hold single spaces only: no regex pass
             if text.strip() or (para is not None and text):
                 if table is not None and para is None:
                     return None  # text between table rows or cells
