@@ -182,6 +182,7 @@ class Pack:
         self.names = frozenset(self.env.list_templates(extensions=["j2"]))
         self._cache: dict[tuple[str, str, str, tuple[str, ...], bool], Resolved | Exception] = {}
         self._sources: dict[str, str] = {}
+        self._parsed: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -229,10 +230,18 @@ class Pack:
             if name in seen:
                 continue
             seen.append(name)
-            for ref in meta.find_referenced_templates(self.env.parse(self.source(name))):
-                if ref is not None and ref in self.names:
-                    todo.append(ref)
+            todo.extend(ref for ref in self._analysis(name)[0] if ref in self.names)
         return sorted(seen)
+
+    def _analysis(self, name: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The templates one file refers to and the variables it leaves undeclared, from one parse
+        per file (messages of many ids and languages share their layouts)."""
+        hit = self._parsed.get(name)
+        if hit is None:
+            tree = self.env.parse(self.source(name))
+            refs = tuple(r for r in meta.find_referenced_templates(tree) if r is not None)
+            hit = self._parsed[name] = (refs, frozenset(meta.find_undeclared_variables(tree)))
+        return hit
 
     def resolve(self, template_id: str, kind: str, channel: str, chain: tuple[str, ...],
                 *, fallback_to_kind: bool) -> Resolved:
@@ -286,7 +295,7 @@ class Pack:
         names: set[str] = set()
         for f in files:
             digest.update(f.encode() + b"\x00" + self.source(f).encode() + b"\x00")
-            names |= meta.find_undeclared_variables(self.env.parse(self.source(f)))
+            names |= self._analysis(f)[1]
         return Resolved(name=name[:-3], language=chain[level], message=self.env.get_template(name),
                         layouts=tuple(self.env.get_template(n) for n in layouts),
                         sha256=digest.hexdigest(), fell_back_to_kind=fell_back, names=frozenset(names))
