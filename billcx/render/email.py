@@ -157,14 +157,10 @@ def boundary(message_key: str) -> str:
 
 
 def _date_header(when: dt.datetime) -> str:
-    # Keyed on the ISO text, not the datetime: aware datetimes for the same instant in different
-    # zones compare (and hash) equal, and a cache keyed on them would reuse another zone's offset.
-    return _date_header_text(when.isoformat())
-
-
-@lru_cache(maxsize=4096)
-def _date_header_text(iso: str) -> str:
-    return header("Date", format_datetime(dt.datetime.fromisoformat(iso)))
+    # RFC 5322 date-time: 31 printable ASCII characters at most, so never folded or encoded.  Not
+    # cached: send times are per customer, and a cache keyed on aware datetimes would mix zones
+    # (the same instant in two zones compares equal).
+    return f"Date: {format_datetime(when)}\r\n"
 
 
 @lru_cache(maxsize=16)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 from email.message import EmailMessage
@@ -156,7 +157,6 @@ def test_date_header_keeps_each_zone_offset_for_the_same_instant() -> None:
     A cache keyed on the datetime once mixed them up (aware datetimes of one instant compare equal),
     so an .eml's bytes depended on which message a process had rendered before.
     """
-    import datetime as dt
     from zoneinfo import ZoneInfo
 
     from billcx.render.email import _date_header
@@ -166,3 +166,18 @@ def test_date_header_keeps_each_zone_offset_for_the_same_instant() -> None:
     assert tokyo == utc
     assert "+0900" in _date_header(tokyo)
     assert "+0000" in _date_header(utc)
+
+
+@given(
+    when=st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+    offset_minutes=st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_date_header_is_the_folded_rfc_5322_date(when: dt.datetime, offset_minutes: int) -> None:
+    """The Date line equals the general header builder's, for any instant and offset."""
+    from email.utils import format_datetime
+
+    from billcx.render.email import _date_header
+
+    aware = when.replace(tzinfo=dt.timezone(dt.timedelta(minutes=offset_minutes)))
+    reread = dt.datetime.fromisoformat(aware.isoformat())
+    assert _date_header(aware) == header("Date", format_datetime(reread))
