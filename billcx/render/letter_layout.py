@@ -365,8 +365,7 @@ class Writer:
                 frag_w = frag_w + (w + space_w)
                 used += space_w + w
             else:
-                frag_w = w
-                used += 0.0 + w
+                frag_w = used = w  # the general path's 0.0 + (0.0 + w): exactly w
             words.append(word)
         if words:
             lines.append([(style, " ".join(words), frag_w)])
