@@ -24,6 +24,7 @@ from billcx.segment.features import History, build_history, point_in_time_featur
 from billcx.segment.ledger import Ledger, build_ledger
 from billcx.segment.lifetime import LifetimeValues, fit_lifetime, purchase_summary, score_lifetime
 from billcx.segment.population import Population
+from billcx.segment.result import INVOICE_RISK_OUTPUT
 from billcx.segment.rfm import fit_rfm_cuts, rfm_values
 from billcx.segment.risk import TrainingRows, fit_risk_rows, risk_params, sample_rate, training_rows
 from billcx.segment.settings import SegmentSettings
@@ -106,12 +107,18 @@ class Prepared:
 
 
 def _open_invoices(ledger: Ledger, history: History) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Open invoices and their features at their issue date."""
+    """Open invoices and their features at their issue date.
+
+    Only what scoring reads is kept -- the ledger columns the invoice_risk output carries, the
+    features and their query id -- since these frames wait on disk until the population is fitted.
+    """
     open_inv = ledger.invoices.filter(pl.col("open") & (pl.col("amount") > 0))
     queries = open_inv.select(
         pl.col("invoice_id").alias("query_id"), "customer_id", pl.col("issue_date").alias("t"), "amount",
         (pl.col("due_date") - pl.col("issue_date")).dt.total_days().alias("terms_days"), "disputed")
-    return open_inv.sort("invoice_id"), point_in_time_features(queries, history)
+    kept = open_inv.select(c for c in INVOICE_RISK_OUTPUT.names if c in open_inv.columns)
+    features = point_in_time_features(queries, history).drop("customer_id", "t", "disputed")
+    return kept.sort("invoice_id"), features
 
 
 def _next_invoice(ledger: Ledger, history: History, customers: pl.DataFrame, next_amount: float,
